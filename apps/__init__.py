@@ -1,0 +1,1 @@
+"""Runnable deployment surfaces: thin wiring of workshop_lib to HTTP, a UI or a CLI."""

@@ -1,0 +1,53 @@
+"""Shared fixtures: a small trained model in a throw-away registry."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from workshop_lib import data, training
+from workshop_lib.registry import PRODUCTION, Registry
+
+
+def require_in_ci(binary: str) -> str | None:
+    """Path of a system binary; in CI (CI=true) its absence fails the test instead of skipping."""
+    found = shutil.which(binary)
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                f"{binary} is not installed, but .ci/run installs it: CI must run this test"
+            )
+        pytest.skip(f"{binary} is not installed (.ci/run installs it)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def small_frames():
+    """A 20k-row training table and a 10k-row holdout from the reference scenario."""
+    return (
+        data.make_applications(20_000, seed=11),
+        data.make_applications(10_000, seed=12, first_id=20_001),
+    )
+
+
+@pytest.fixture(scope="session")
+def trained(small_frames):
+    """The default pipeline trained on the small table (shared: do not modify)."""
+    return training.train(*small_frames)
+
+
+@pytest.fixture
+def registry(tmp_path, trained, small_frames) -> Registry:
+    """A fresh registry holding the small model as 1.0.0, promoted to production."""
+    registry = Registry(tmp_path / "models")
+    version = registry.register(
+        trained.model,
+        metrics=trained.metrics,
+        data_fingerprint=data.fingerprint(small_frames[0]),
+        kind=trained.kind,
+        threshold=trained.threshold,
+    )
+    registry.promote(version, PRODUCTION)
+    return registry

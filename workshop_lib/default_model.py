@@ -1,0 +1,77 @@
+"""Train, register and promote the workbook's default model (``make model``).
+
+Every chapter serves the model that ``production`` points to. ``ensure_default_model`` makes
+sure one exists, training it only when the registry has none, so any notebook can start first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from workshop_lib import data, training
+from workshop_lib.registry import PRODUCTION, Registry
+
+
+def training_frames():
+    """The reference-period training table and its independent holdout."""
+    train_frame = data.make_applications(training.TRAIN_ROWS, seed=training.TRAIN_SEED)
+    holdout = data.make_applications(
+        training.HOLDOUT_ROWS, seed=training.HOLDOUT_SEED, first_id=training.TRAIN_ROWS + 1
+    )
+    return train_frame, holdout
+
+
+def train_and_register(registry: Registry, kind: training.ModelKind = training.DEFAULT_KIND) -> str:
+    """Train ``kind`` on the reference data, register it, promote it; return its version."""
+    train_frame, holdout = training_frames()
+    result = training.train(train_frame, holdout, kind)
+    version = registry.register(
+        result.model,
+        metrics=result.metrics,
+        data_fingerprint=data.fingerprint(train_frame),
+        kind=result.kind,
+        threshold=result.threshold,
+        notes=f"default {kind} model, trained on {result.train_rows:,} reference rows",
+        extra={"train_rows": result.train_rows, "train_seconds": round(result.train_seconds, 2)},
+    )
+    registry.promote(version, PRODUCTION, reason="default model")
+    return version
+
+
+def ensure_default_model(registry: Registry | None = None, verbose: bool = True) -> str:
+    """The production version, after training the default model if there is none."""
+    registry = registry or Registry()
+    current = registry.stage(PRODUCTION)
+    if current is not None:
+        if verbose:
+            print(f"production model: version {current} (already in {registry.root})")
+        return current
+    started = time.perf_counter()
+    version = train_and_register(registry)
+    if verbose:
+        print(
+            f"trained and promoted the default model: version {version} "
+            f"in {time.perf_counter() - started:.1f} s ({registry.root})"
+        )
+    return version
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train a new version even if production already has one",
+    )
+    args = parser.parse_args()
+    if args.retrain:
+        started = time.perf_counter()
+        version = train_and_register(Registry())
+        print(f"registered and promoted {version} in {time.perf_counter() - started:.1f} s")
+    else:
+        ensure_default_model()
+
+
+if __name__ == "__main__":
+    main()

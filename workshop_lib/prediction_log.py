@@ -1,0 +1,107 @@
+"""Structured prediction logs: the real-time service writes them, monitoring reads them.
+
+One JSON object per line (JSON Lines), one line per prediction::
+
+    {"time": "2025-05-01T10:00:00.123+00:00", "request_id": "…", "model_version": "1.0.0",
+     "endpoint": "/predict", "inputs": {...the 12 features...}, "probability": 0.12,
+     "decision": "approve", "latency_ms": 3.1}
+
+Each record is written with a single ``write`` on a file opened in append mode, so several
+server processes can log to one file without interleaving lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workshop_lib import paths, schema
+
+DEFAULT_LOG = paths.RUNTIME_DIR / "logs" / "predictions.jsonl"
+LOG_ENV_VAR = "PREDICTION_LOG"
+
+
+def default_log_path() -> Path:
+    """``$PREDICTION_LOG`` if set, else ``runtime/logs/predictions.jsonl``."""
+    return Path(os.environ.get(LOG_ENV_VAR, DEFAULT_LOG))
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """What is remembered about one prediction."""
+
+    request_id: str
+    model_version: str
+    endpoint: str
+    inputs: dict[str, Any]
+    probability: float
+    decision: str
+    latency_ms: float
+    time: str = ""
+
+    def to_json(self) -> str:
+        record = self.__dict__ | {
+            "time": self.time or datetime.now(UTC).isoformat(timespec="milliseconds")
+        }
+        return json.dumps(record, separators=(",", ":"), allow_nan=False)
+
+
+class PredictionLogger:
+    """Appends prediction records to a JSON Lines file, safely from threads and processes."""
+
+    def __init__(self, path: Path | str | None = None):
+        self.path = Path(path) if path is not None else default_log_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def log(self, records: list[PredictionRecord]) -> None:
+        """Write ``records`` as lines; each line goes out in one append."""
+        if not records:
+            return
+        payload = "".join(r.to_json() + "\n" for r in records).encode()
+        with self._lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, payload)
+            finally:
+                os.close(fd)
+
+
+@dataclass(frozen=True)
+class LogReadResult:
+    """A prediction log as a table, and how many lines could not be parsed."""
+
+    frame: pd.DataFrame
+    skipped_lines: int
+
+
+def read_prediction_log(path: Path | str | None = None) -> LogReadResult:
+    """Read a prediction log into one row per prediction, the inputs as feature columns.
+
+    Lines that are not valid JSON (e.g. a line cut short by a crash) are counted in
+    ``skipped_lines`` rather than silently dropped.
+    """
+    path = Path(path) if path is not None else default_log_path()
+    records, skipped = [], 0
+    with path.open() as handle:
+        for line in handle:
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                skipped += 1
+    if not records:
+        return LogReadResult(pd.DataFrame(columns=["time", *schema.FEATURES]), skipped)
+    frame = pd.json_normalize(records)
+    frame.columns = [c.removeprefix("inputs.") for c in frame.columns]
+    frame["time"] = pd.to_datetime(frame["time"], format="ISO8601")
+    for column, categories in schema.CATEGORIES.items():
+        if column in frame:
+            frame[column] = pd.Categorical(frame[column], categories=categories)
+    return LogReadResult(frame, skipped)

@@ -1,0 +1,200 @@
+"""The one feature schema of the loan-default model.
+
+Training, the API, the front end and the data checks all read their column lists, ranges and
+categories from here, so a change to a feature is made in exactly one place.
+
+- ``LoanApplication`` validates one application (used by the API and the front end).
+- ``validate_frame`` validates a whole table at once (used by the batch job and data checks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCHEMA_VERSION = "1"
+
+ID_COLUMN = "application_id"
+TIME_COLUMN = "applied_at"
+TARGET_COLUMN = "defaulted"
+
+HomeOwnership = Literal["rent", "mortgage", "own", "other"]
+Purpose = Literal[
+    "debt_consolidation",
+    "credit_card",
+    "home_improvement",
+    "car",
+    "medical",
+    "small_business",
+    "green_energy",  # a product launched after the reference period: the model never saw it
+]
+Term = Literal["36_months", "60_months"]
+Channel = Literal["online", "branch", "broker"]
+
+
+class LoanApplication(BaseModel):
+    """One loan application, as a client sends it to the model."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [
+                {
+                    "age": 38,
+                    "annual_income": 62000.0,
+                    "loan_amount": 15000.0,
+                    "credit_score": 690,
+                    "debt_to_income": 0.28,
+                    "employment_years": 6.0,
+                    "num_credit_lines": 7,
+                    "delinquencies_2y": 0,
+                    "home_ownership": "mortgage",
+                    "purpose": "debt_consolidation",
+                    "term": "36_months",
+                    "channel": "online",
+                }
+            ]
+        },
+    )
+
+    age: int = Field(ge=18, le=100, description="Applicant age in years.")
+    annual_income: float = Field(ge=0, le=5_000_000, description="Gross yearly income in USD.")
+    loan_amount: float = Field(ge=500, le=1_000_000, description="Requested amount in USD.")
+    credit_score: int = Field(ge=300, le=850, description="FICO-style score.")
+    debt_to_income: float = Field(ge=0, le=2.0, description="Monthly debt / monthly income.")
+    employment_years: float = Field(ge=0, le=60, description="Years with current employer.")
+    num_credit_lines: int = Field(ge=0, le=80, description="Open credit lines.")
+    delinquencies_2y: int = Field(ge=0, le=30, description="Late payments in the last 2 years.")
+    home_ownership: HomeOwnership
+    purpose: Purpose
+    term: Term
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class NumericFeature:
+    """A numeric column with its allowed closed range."""
+
+    name: str
+    minimum: float
+    maximum: float
+    integer: bool
+    description: str
+
+
+def _numeric_features() -> tuple[NumericFeature, ...]:
+    features = []
+    for name, field in LoanApplication.model_fields.items():
+        if field.annotation not in (int, float):
+            continue
+        bounds = {type(m).__name__: m for m in field.metadata}
+        features.append(
+            NumericFeature(
+                name=name,
+                minimum=float(bounds["Ge"].ge),
+                maximum=float(bounds["Le"].le),
+                integer=field.annotation is int,
+                description=field.description or "",
+            )
+        )
+    return tuple(features)
+
+
+NUMERIC: tuple[NumericFeature, ...] = _numeric_features()
+NUMERIC_FEATURES: list[str] = [f.name for f in NUMERIC]
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    name: get_args(field.annotation)
+    for name, field in LoanApplication.model_fields.items()
+    if field.annotation not in (int, float)
+}
+CATEGORICAL_FEATURES: list[str] = list(CATEGORIES)
+FEATURES: list[str] = list(LoanApplication.model_fields)
+
+
+class SchemaError(ValueError):
+    """A table or record does not match the feature schema; ``problems`` lists each finding."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        shown = "\n  - ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} schema problem(s):\n  - {shown}{more}")
+
+
+def validate_record(record: dict[str, Any]) -> LoanApplication:
+    """Validate one application; raise ``SchemaError`` whose messages name each bad field."""
+    try:
+        return LoanApplication.model_validate(record)
+    except ValidationError as error:
+        raise SchemaError(
+            [f"{'.'.join(map(str, e['loc'])) or 'record'}: {e['msg']}" for e in error.errors()]
+        ) from None
+
+
+def _column_problems(frame: pd.DataFrame, feature: NumericFeature) -> list[str]:
+    column = frame[feature.name]
+    if not (pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)):
+        return [f"{feature.name}: expected a number column, got dtype {column.dtype}"]
+    values = column.to_numpy(dtype="float64", na_value=np.nan)
+    problems = []
+    missing = int(np.isnan(values).sum())
+    if missing:
+        problems.append(f"{feature.name}: {missing} missing value(s)")
+    infinite = int(np.isinf(values).sum())
+    if infinite:
+        problems.append(f"{feature.name}: {infinite} infinite value(s)")
+    finite = values[np.isfinite(values)]
+    outside = finite[(finite < feature.minimum) | (finite > feature.maximum)]
+    if outside.size:
+        problems.append(
+            f"{feature.name}: {outside.size} value(s) outside [{feature.minimum:g}, "
+            f"{feature.maximum:g}], e.g. {outside[0]:g}"
+        )
+    if feature.integer and finite.size and not np.all(np.mod(finite, 1) == 0):
+        problems.append(f"{feature.name}: expected whole numbers")
+    return problems
+
+
+def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check every feature column of ``frame`` at once and return it unchanged if valid.
+
+    Raises ``SchemaError`` listing every problem: missing columns, wrong dtypes, missing or
+    infinite values, values out of range and unknown categories, each naming its column.
+    """
+    problems = [f"{name}: column is missing" for name in FEATURES if name not in frame.columns]
+    for feature in NUMERIC:
+        if feature.name in frame.columns:
+            problems += _column_problems(frame, feature)
+    for name, allowed in CATEGORIES.items():
+        if name not in frame.columns:
+            continue
+        column = frame[name]
+        missing = int(column.isna().sum())
+        if missing:
+            problems.append(f"{name}: {missing} missing value(s)")
+        seen = pd.unique(column.dropna().astype(str))
+        unknown = sorted(set(seen) - set(allowed))
+        if unknown:
+            problems.append(f"{name}: unknown categories {unknown}; allowed {list(allowed)}")
+    if problems:
+        raise SchemaError(problems)
+    return frame
+
+
+def describe() -> dict[str, Any]:
+    """The schema as plain data, stored in every model's metadata and compared across versions."""
+    return {
+        "version": SCHEMA_VERSION,
+        "numeric": {
+            f.name: {"min": f.minimum, "max": f.maximum, "integer": f.integer} for f in NUMERIC
+        },
+        "categorical": {name: list(values) for name, values in CATEGORIES.items()},
+        "id": ID_COLUMN,
+        "time": TIME_COLUMN,
+        "target": TARGET_COLUMN,
+    }

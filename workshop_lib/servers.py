@@ -1,0 +1,246 @@
+"""Start a server in the background, wait until it is healthy, and always stop it.
+
+``uvicorn.run`` cannot run inside a notebook (the kernel's event loop is already running), so
+every server the workbook needs is a subprocess on a free port. A server started here is
+stopped by ``stop()``, by a ``with`` block, at interpreter exit, and (on Linux) by the kernel
+itself when the kernel process dies, so no class leaves stray servers behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from workshop_lib import paths
+
+LOG_DIR = paths.RUNTIME_DIR / "logs"
+_RUNNING: list[BackgroundServer] = []
+
+
+class ServerStartError(RuntimeError):
+    """A server exited or did not become healthy in time; the message ends with its log."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that nothing listens on right now, chosen by the operating system."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the process that started us dies."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def proxy_prefix() -> str | None:
+    """The Jupyter server-proxy prefix on Binder/JupyterHub, or None when running locally."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    return f"{prefix.rstrip('/')}/proxy" if prefix else None
+
+
+@dataclass
+class BackgroundServer:
+    """A running server process: its URL, its log, and how to stop it."""
+
+    name: str
+    command: list[str]
+    host: str
+    port: int
+    log_path: Path
+    process: subprocess.Popen = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        """The address to call from Python on this machine."""
+        return f"http://{self.host}:{self.port}"
+
+    def browser_url(self, path: str = "/") -> str:
+        """The address to open in a browser: through the Jupyter proxy on Binder."""
+        prefix = proxy_prefix()
+        return f"{prefix}/{self.port}{path}" if prefix else f"{self.url}{path}"
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines the server wrote to its log."""
+        if not self.log_path.exists():
+            return "(no log written)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Stop the server and everything it started; return its exit code.
+
+        SIGTERM first (uvicorn shuts down cleanly and exits with -15), SIGKILL if it lingers.
+        """
+        if self in _RUNNING:
+            _RUNNING.remove(self)
+        if self.process.poll() is None:
+            _signal_group(self.process, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.process, signal.SIGKILL)
+                self.process.wait(timeout)
+        return self.process.returncode
+
+    def __enter__(self) -> BackgroundServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __str__(self) -> str:
+        state = "running" if self.is_running() else f"stopped ({self.process.returncode})"
+        return f"{self.name} at {self.url} [pid {self.process.pid}, {state}]"
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        return
+
+
+def start_server(
+    command: list[str],
+    *,
+    name: str,
+    health_path: str = "/health",
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60.0,
+) -> BackgroundServer:
+    """Run ``command`` in the background and return once ``health_path`` answers 200.
+
+    ``{host}`` and ``{port}`` in the command are filled in (a free port unless one is given).
+    On failure the process is stopped and ``ServerStartError`` shows the end of its log.
+    """
+    port = port or free_port(host)
+    argv = [part.format(host=host, port=port) for part in command]
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log_path = LOG_DIR / f"{name}-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd or paths.PROJECT_ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+    server = BackgroundServer(name, argv, host, port, log_path, process)
+    _RUNNING.append(server)
+    try:
+        _wait_until_healthy(server, health_path, timeout)
+    except ServerStartError:
+        server.stop()
+        raise
+    return server
+
+
+def _wait_until_healthy(server: BackgroundServer, health_path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    with httpx.Client(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if not server.is_running():
+                raise ServerStartError(
+                    f"{server.name} exited with code {server.process.returncode} before it was "
+                    f"healthy. Command: {' '.join(server.command)}\n--- log ---\n"
+                    f"{server.log_tail()}"
+                )
+            try:
+                response = client.get(f"{server.url}{health_path}")
+                if response.status_code == 200:
+                    return
+                last_error = f"HTTP {response.status_code}"
+            except httpx.TransportError as error:
+                last_error = type(error).__name__
+            time.sleep(0.1)
+    raise ServerStartError(
+        f"{server.name} was not healthy at {server.url}{health_path} after {timeout:.0f} s "
+        f"(last: {last_error}).\n--- log ---\n{server.log_tail()}"
+    )
+
+
+def start_uvicorn(
+    app: str = "apps.api:app",
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    name: str = "api",
+) -> BackgroundServer:
+    """Serve an ASGI app (``module:attribute``) with uvicorn on a free port."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "{host}",
+        "--port",
+        "{port}",
+        "--workers",
+        str(workers),
+        "--no-access-log",
+    ]
+    return start_server(command, name=name, env=env, timeout=timeout)
+
+
+def start_streamlit(
+    script: str = "apps/frontend.py",
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    name: str = "streamlit",
+) -> BackgroundServer:
+    """Run a Streamlit app headless on a free port."""
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        script,
+        "--server.headless",
+        "true",
+        "--server.address",
+        "{host}",
+        "--server.port",
+        "{port}",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    return start_server(command, name=name, health_path="/_stcore/health", env=env, timeout=timeout)
+
+
+def running_servers() -> list[BackgroundServer]:
+    """Servers started by this process that have not been stopped."""
+    return list(_RUNNING)
+
+
+def stop_all() -> None:
+    """Stop every server this process started (also runs at interpreter exit)."""
+    for server in list(_RUNNING):
+        server.stop()
+
+
+atexit.register(stop_all)

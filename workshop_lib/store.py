@@ -1,0 +1,130 @@
+"""The predictions database: where batch and streaming scoring store their results.
+
+The connection is a URL (``sqlite:///runtime/predictions.db`` by default). SQLite ships with
+Python and needs no server; the table layout and the idempotent upsert are plain SQL that a
+server database accepts too.
+
+Writes are idempotent: ``application_id`` is the primary key and a second write of the same
+application replaces the first, so re-running a job never doubles a prediction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from workshop_lib import paths
+
+DEFAULT_URL = f"sqlite:///{paths.RUNTIME_DIR / 'predictions.db'}"
+PREDICTION_COLUMNS = (
+    "application_id",
+    "probability",
+    "decision",
+    "model_version",
+    "run_id",
+    "source",
+    "scored_at",
+)
+_CREATE = """
+CREATE TABLE IF NOT EXISTS predictions (
+    application_id INTEGER PRIMARY KEY,
+    probability    REAL    NOT NULL CHECK (probability BETWEEN 0 AND 1),
+    decision       TEXT    NOT NULL CHECK (decision IN ('approve', 'decline')),
+    model_version  TEXT    NOT NULL,
+    run_id         TEXT    NOT NULL,
+    source         TEXT    NOT NULL,
+    scored_at      TEXT    NOT NULL
+)
+"""
+_UPSERT = f"""
+INSERT INTO predictions ({", ".join(PREDICTION_COLUMNS)}) VALUES ({", ".join("?" * 7)})
+ON CONFLICT (application_id) DO UPDATE SET
+    probability = excluded.probability, decision = excluded.decision,
+    model_version = excluded.model_version, run_id = excluded.run_id,
+    source = excluded.source, scored_at = excluded.scored_at
+"""
+
+
+def sqlite_path(url: str) -> Path:
+    """The file behind a ``sqlite:///path`` URL; other schemes get a clear error."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ValueError(
+            f"unsupported database URL {url!r}: this workbook stores predictions in SQLite, "
+            f"so the URL must start with {prefix!r}"
+        )
+    return Path(url.removeprefix(prefix))
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO 8601 string, the format every table here uses."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class PredictionStore:
+    """Read and write stored predictions."""
+
+    def __init__(self, url: str = DEFAULT_URL):
+        self.url = url
+        self.path = sqlite_path(url)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect() as connection:
+            connection.execute(_CREATE)
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in one transaction: committed on success, rolled back on error."""
+        connection = sqlite3.connect(self.path, timeout=30)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            with connection:
+                yield connection
+        finally:
+            connection.close()
+
+    def write(self, predictions: pd.DataFrame, connection: sqlite3.Connection | None = None) -> int:
+        """Upsert rows with ``PREDICTION_COLUMNS``; return how many were written.
+
+        Pass ``connection`` to make the write part of a larger transaction.
+        """
+        missing = [c for c in PREDICTION_COLUMNS if c not in predictions.columns]
+        if missing:
+            raise ValueError(f"predictions are missing column(s) {missing}")
+        rows = zip(
+            *(predictions[c].tolist() for c in PREDICTION_COLUMNS),
+            strict=True,
+        )
+        if connection is not None:
+            connection.executemany(_UPSERT, rows)
+        else:
+            with self.connect() as own:
+                own.executemany(_UPSERT, rows)
+        return len(predictions)
+
+    def get(self, application_id: int) -> dict[str, Any] | None:
+        """The stored prediction of one application, or None."""
+        with self.connect() as connection:
+            connection.row_factory = sqlite3.Row
+            row = connection.execute(
+                "SELECT * FROM predictions WHERE application_id = ?", (int(application_id),)
+            ).fetchone()
+        return dict(row) if row else None
+
+    def count(self, where: str = "1 = 1", params: tuple = ()) -> int:
+        """How many predictions are stored (optionally matching a SQL condition)."""
+        with self.connect() as connection:
+            return connection.execute(
+                f"SELECT COUNT(*) FROM predictions WHERE {where}", params
+            ).fetchone()[0]
+
+    def read(self, sql: str = "SELECT * FROM predictions", params: tuple = ()) -> pd.DataFrame:
+        """Run a query and return the result as a table."""
+        with self.connect() as connection:
+            return pd.read_sql_query(sql, connection, params=params)
