@@ -1,0 +1,112 @@
+"""The daily batch job: score a day's applications with Dask and store the predictions.
+
+    python -m apps.batch_job --date 2025-01-31                   # one day
+    python -m apps.batch_job --backfill 2025-01-01 2025-01-07    # several past days, in order
+    python -m apps.batch_job --schedule                          # every day at 02:30 UTC, forever
+
+Add ``--generate 200000`` to create a day's synthetic input first when it has none, ``--dask
+local`` to run on a distributed LocalCluster (its dashboard link is printed) or ``--dask
+tcp://host:8786`` to use a remote Dask scheduler. Exit code 1 means a run failed; the run log
+(``batch_runs`` in the database) says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from workshop_lib import batch, scheduling
+from workshop_lib.registry import Registry
+from workshop_lib.store import DEFAULT_URL
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    when = parser.add_mutually_exclusive_group(required=True)
+    when.add_argument("--date", help="score one day, e.g. 2025-01-31")
+    when.add_argument("--backfill", nargs=2, metavar=("START", "END"), help="days, inclusive")
+    when.add_argument("--schedule", action="store_true", help="run on the cron schedule")
+    parser.add_argument("--cron", default=scheduling.DAILY, help="schedule (with --schedule)")
+    parser.add_argument("--max-runs", type=int, default=None, help="stop after N scheduled runs")
+    parser.add_argument("--data", type=Path, default=batch.DATASET_DIR, help="Parquet dataset")
+    parser.add_argument("--db", default=DEFAULT_URL, help="predictions database URL")
+    parser.add_argument("--registry", type=Path, default=None, help="model registry folder")
+    parser.add_argument("--model", default="production", help="stage or version to score with")
+    parser.add_argument(
+        "--dask", default="threads", help="threads | sync | local | tcp://scheduler:8786"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="partitions scored at once")
+    parser.add_argument("--force", action="store_true", help="rescore days already written")
+    parser.add_argument("--generate", type=int, default=0, help="make N rows for a day with none")
+    parser.add_argument("--rows-per-file", type=int, default=500_000, help="with --generate")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+@contextlib.contextmanager
+def dask_scheduler(choice: str, workers: int) -> Iterator[Any]:
+    """``"threads"``/``"sync"`` as they are, or a distributed client (local or remote)."""
+    if choice in ("threads", "sync"):
+        yield choice
+        return
+    from dask.distributed import Client, LocalCluster
+
+    with contextlib.ExitStack() as stack:
+        if choice == "local":
+            cluster = stack.enter_context(
+                LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0")
+            )
+            choice = cluster.scheduler_address
+        elif not choice.startswith(("tcp://", "tls://")):
+            raise SystemExit(f"--dask {choice!r}: use threads, sync, local or tcp://host:port")
+        client = stack.enter_context(Client(choice))
+        print(f"Dask scheduler: {choice}", flush=True)
+        yield client
+
+
+def score_day(day: date, args: argparse.Namespace, scheduler: Any) -> batch.RunSummary:
+    """One day: generate its input if asked and missing, then run the job."""
+    if args.generate and not batch.day_folder(day, args.data).is_dir():
+        batch.write_day(day, args.generate, root=args.data, rows_per_file=args.rows_per_file)
+    return batch.run_day(
+        day,
+        data_root=args.data,
+        store_url=args.db,
+        registry=Registry(args.registry),
+        model=args.model,
+        scheduler=scheduler,
+        workers=args.workers,
+        force=args.force,
+        progress=not args.quiet,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    with dask_scheduler(args.dask, args.workers) as scheduler:
+
+        def job(day: date) -> batch.RunSummary:
+            return score_day(day, args, scheduler)
+
+        if args.date:
+            outcomes = [scheduling.run_job(job, batch.parse_day(args.date))]
+            print(outcomes[0], flush=True)
+        elif args.backfill:
+            outcomes = scheduling.backfill(*args.backfill, job, report=print)
+        else:
+            print(f"scheduler: cron {args.cron!r}, each run scores the previous day", flush=True)
+            outcomes = scheduling.run_schedule(args.cron, job, max_runs=args.max_runs, report=print)
+    failed = [o for o in outcomes if not o.ok]
+    print(f"{len(outcomes) - len(failed)} day(s) succeeded, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""The batch job: every application scored once, reruns idempotent, killed runs resumable,
+bad input refused before anything is written, and every run in the run log."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workshop_lib import batch, schema
+from workshop_lib.paths import PROJECT_ROOT
+from workshop_lib.scoring import score_batch
+from workshop_lib.store import PredictionStore
+
+DAY = "2025-01-31"
+
+
+@pytest.fixture
+def setup(tmp_path, registry):
+    """A 6,000-row day in three files, an empty database URL, and the test registry."""
+    data_root = tmp_path / "data"
+    files = batch.write_day(DAY, 6_000, root=data_root, rows_per_file=2_000, seed=3)
+    return {
+        "files": files,
+        "data_root": data_root,
+        "store_url": f"sqlite:///{tmp_path / 'predictions.db'}",
+        "registry": registry,
+    }
+
+
+def run(setup, **options) -> batch.RunSummary:
+    return batch.run_day(
+        DAY,
+        data_root=setup["data_root"],
+        store_url=setup["store_url"],
+        registry=setup["registry"],
+        **options,
+    )
+
+
+def stored(setup) -> pd.DataFrame:
+    return PredictionStore(setup["store_url"]).read("SELECT * FROM predictions")
+
+
+def test_write_day_makes_the_same_partitioned_files_each_time(tmp_path):
+    first = batch.write_day(DAY, 5, root=tmp_path / "a", rows_per_file=2)
+    second = batch.write_day(DAY, 5, root=tmp_path / "b", rows_per_file=2)
+    assert [p.name for p in first] == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
+    assert first[0].parent.name == f"date={DAY}"
+    frames = [pd.concat(map(batch.read_partition, files)) for files in (first, second)]
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    ids = frames[0][schema.ID_COLUMN].tolist()
+    assert ids == list(range(batch.first_id(DAY), batch.first_id(DAY) + 5))
+    assert batch.first_id("2025-02-01") - batch.first_id(DAY) == batch.IDS_PER_DAY
+
+
+def test_run_scores_every_application_once_with_the_model_version(setup):
+    summary = run(setup)
+    assert (summary.status, summary.rows, summary.written, summary.skipped) == (
+        "succeeded",
+        6_000,
+        3,
+        0,
+    )
+    table = stored(setup)
+    assert len(table) == 6_000 and table["application_id"].is_unique
+    assert set(table["model_version"]) == {"1.0.0"} and set(table["source"]) == {"batch"}
+    assert set(table["run_id"]) == {summary.run_id}
+    applications = pd.concat(map(batch.read_partition, setup["files"]), ignore_index=True)
+    expected = score_batch(setup["registry"].load(), applications)
+    table = table.set_index("application_id").loc[applications[schema.ID_COLUMN]]
+    np.testing.assert_allclose(table["probability"], expected["probability"], rtol=1e-12)
+    assert (table["decision"].to_numpy() == expected["decision"].to_numpy()).all()
+    log = batch.runs(setup["store_url"])
+    assert log.loc[0, ["status", "rows", "model_version", "partitions"]].tolist() == [
+        "succeeded",
+        6_000,
+        "1.0.0",
+        3,
+    ]
+    assert log.loc[0, "ended_at"] >= log.loc[0, "started_at"]
+
+
+def test_a_day_run_twice_keeps_one_prediction_per_application(setup):
+    first = run(setup)
+    again = run(setup)
+    assert (again.status, again.written, again.skipped, again.rows) == ("succeeded", 0, 3, 0)
+    forced = run(setup, force=True, scheduler="sync")
+    assert (forced.written, forced.rows) == (3, 6_000)
+    table = stored(setup)
+    assert len(table) == 6_000 and table["application_id"].is_unique
+    assert set(table["run_id"]) == {forced.run_id} != {first.run_id}
+    assert batch.runs(setup["store_url"])["status"].tolist() == ["succeeded"] * 3
+
+
+def test_a_regenerated_file_is_scored_again(setup):
+    run(setup)
+    time.sleep(0.01)  # a new modification time
+    batch.write_day(DAY, 6_000, root=setup["data_root"], rows_per_file=3_000, seed=4)
+    summary = run(setup)
+    assert (summary.written, summary.skipped) == (2, 0)
+    assert batch.stored_for_day(DAY, setup["store_url"]) == 6_000
+
+
+def _write_frame(path, change):
+    frame = batch.read_partition(path)
+    change(frame).to_parquet(path, index=False)
+
+
+BAD_INPUTS = {
+    "corrupt file": (
+        lambda path: path.write_bytes(path.read_bytes()[:200]),
+        "part-00001.parquet: not a readable Parquet file",
+    ),
+    "missing column": (
+        lambda path: _write_frame(path, lambda f: f.drop(columns=["credit_score"])),
+        "part-00001.parquet: column 'credit_score' is missing",
+    ),
+    "wrong type": (
+        lambda path: _write_frame(
+            path, lambda f: f.assign(credit_score=f.credit_score.astype(str))
+        ),
+        "part-00001.parquet: credit_score: expected numbers, found string",
+    ),
+    "value out of range": (
+        lambda path: _write_frame(path, lambda f: f.assign(age=f.age - 60)),
+        "part-00001.parquet: rows 0-1,999: age: .* value\\(s\\) outside \\[18, 100\\]",
+    ),
+    "unknown category": (
+        lambda path: _write_frame(path, lambda f: f.assign(term=f.term.astype(str) + "x")),
+        "part-00001.parquet: rows 0-1,999: term: unknown categories",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_fails_names_the_problem_writes_nothing_and_is_logged(setup, case):
+    damage, message = BAD_INPUTS[case]
+    damage(setup["files"][1])  # the second of three files: the first one is fine
+    with pytest.raises(batch.BatchInputError, match=message):
+        run(setup)
+    assert len(stored(setup)) == 0
+    log = batch.runs(setup["store_url"])
+    assert log["status"].tolist() == ["failed"]
+    assert "part-00001.parquet" in log.loc[0, "error"]
+
+
+def test_a_missing_day_fails_and_is_logged(setup):
+    with pytest.raises(batch.BatchInputError, match="date=2025-02-01: folder is missing"):
+        batch.run_day(
+            "2025-02-01",
+            data_root=setup["data_root"],
+            store_url=setup["store_url"],
+            registry=setup["registry"],
+        )
+    assert batch.runs(setup["store_url"])["status"].tolist() == ["failed"]
+
+
+def test_no_production_model_is_a_logged_failure(setup, tmp_path):
+    from workshop_lib.registry import Registry
+
+    setup["registry"] = Registry(tmp_path / "empty")
+    with pytest.raises(batch.BatchError, match="no model is in stage 'production'"):
+        run(setup)
+    assert batch.runs(setup["store_url"])["status"].tolist() == ["failed"]
+
+
+def _written_partitions(db_path) -> int:
+    if not db_path.exists():
+        return 0
+    with sqlite3.connect(db_path, timeout=30) as connection:
+        try:
+            return connection.execute("SELECT COUNT(*) FROM batch_partitions").fetchone()[0]
+        except sqlite3.OperationalError:  # the job has not created the table yet
+            return 0
+
+
+def test_a_killed_run_resumes_with_nothing_lost_or_doubled(tmp_path, registry):
+    data_root, db_path = tmp_path / "data", tmp_path / "predictions.db"
+    batch.write_day(DAY, 60_000, root=data_root, rows_per_file=1_500)  # 40 partitions
+    command = [
+        sys.executable, "-m", "apps.batch_job", "--date", DAY, "--data", str(data_root),
+        "--db", f"sqlite:///{db_path}", "--registry", str(registry.root), "--dask", "sync",
+        "--quiet",
+    ]  # fmt: skip
+    job = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _written_partitions(db_path) < 3 and job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(job.pid, signal.SIGKILL)
+    job.wait()
+    done = _written_partitions(db_path)
+    assert 3 <= done < 40, f"the job should be killed half-way, but {done}/40 partitions were done"
+    store_url = f"sqlite:///{db_path}"
+    # each partition was written atomically with its progress row: no half partition is stored
+    assert batch.stored_for_day(DAY, store_url) == done * 1_500
+
+    summary = batch.run_day(DAY, data_root=data_root, store_url=store_url, registry=registry)
+    assert (summary.skipped, summary.written) == (done, 40 - done)
+    table = PredictionStore(store_url).read("SELECT application_id FROM predictions")
+    assert len(table) == 60_000 and table["application_id"].is_unique
+    assert batch.runs(store_url)["status"].tolist() == ["interrupted", "succeeded"]
+
+
+def test_a_second_run_of_a_day_while_one_is_running_is_refused(setup):
+    log = batch.RunLog(PredictionStore(setup["store_url"]))
+    log.start(batch.parse_day(DAY), "threads")  # this process is alive: its run is running
+    with pytest.raises(batch.BatchError, match="is already being scored"):
+        run(setup)
+
+
+@pytest.mark.slow
+def test_the_job_runs_on_a_distributed_cluster_by_address(setup):
+    from dask.distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, dashboard_address=":0") as cluster,
+        Client(cluster.scheduler_address) as client,
+    ):
+        summary = run(setup, scheduler=client)
+        loaded_on_workers = client.run(lambda: len(batch._MODELS))
+    assert summary.status == "succeeded" and summary.rows == 6_000
+    scheduler = batch.runs(setup["store_url"]).loc[0, "scheduler"]
+    assert scheduler.startswith("distributed tcp://127.0.0.1:")
+    assert list(loaded_on_workers.values()) == [1]  # loaded once per worker, not once per task
+    assert len(stored(setup)) == 6_000
+
+
+def test_cli_reports_a_failed_day_with_exit_code_1(tmp_path, registry):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "apps.batch_job",
+            "--date",
+            DAY,
+            "--data",
+            str(tmp_path),
+            "--db",
+            f"sqlite:///{tmp_path / 'p.db'}",
+            "--registry",
+            str(registry.root),
+        ],  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "FAILED BatchInputError" in result.stdout and "folder is missing" in result.stdout
+    assert batch.runs(f"sqlite:///{tmp_path / 'p.db'}")["status"].tolist() == ["failed"]
+
+
+@pytest.mark.slow
+def test_benchmark_quick_prints_throughputs_and_ratios(tmp_path, registry):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_batch",
+            "--quick",
+            "--registry",
+            str(registry.root),
+            "--workdir",
+            str(tmp_path),
+        ],  # fmt: skip
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in ("in-memory predict_proba", "scoring stage", "end to end"):
+        assert name in result.stdout
+    assert result.stdout.count("x in-memory") == 2
