@@ -1,0 +1,246 @@
+"""The real-time service, served by a real uvicorn process against a throw-away registry."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+import httpx
+import pytest
+
+from workshop_lib import data
+from workshop_lib.loadgen import load_test
+from workshop_lib.metrics import parse_metrics
+from workshop_lib.prediction_log import read_prediction_log
+from workshop_lib.registry import PRODUCTION, Registry, RegistryError
+from workshop_lib.schema import FEATURES, LoanApplication
+from workshop_lib.servers import start_uvicorn
+from workshop_lib.serving import MAX_BATCH_ROWS, MAX_BODY_BYTES, ModelService, ServiceSettings
+
+pytestmark = pytest.mark.slow
+EXAMPLE = LoanApplication.model_config["json_schema_extra"]["examples"][0]
+
+
+def _register(root, trained, small_frames) -> Registry:
+    registry = Registry(root)
+    version = registry.register(
+        trained.model,
+        metrics=trained.metrics,
+        data_fingerprint=data.fingerprint(small_frames[0]),
+        kind=trained.kind,
+        threshold=trained.threshold,
+    )
+    registry.promote(version, PRODUCTION)
+    return registry
+
+
+@pytest.fixture(scope="module")
+def shared_registry(tmp_path_factory, trained, small_frames) -> Registry:
+    return _register(tmp_path_factory.mktemp("api") / "models", trained, small_frames)
+
+
+def _serve(registry: Registry, log_path, **env: str):
+    settings = {"MODEL_REGISTRY": str(registry.root), "PREDICTION_LOG": str(log_path), **env}
+    return start_uvicorn(env=settings, name="test-api")
+
+
+@pytest.fixture(scope="module")
+def api(shared_registry, tmp_path_factory):
+    log = tmp_path_factory.mktemp("api-log") / "predictions.jsonl"
+    with _serve(shared_registry, log, MICROBATCH="0") as server:
+        server.prediction_log = log
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client(api):
+    with httpx.Client(base_url=api.url, timeout=30) as client:
+        yield client
+
+
+def test_health_reports_the_loaded_model(client):
+    body = client.get("/health").json()
+    assert body == {"status": "ok", "model_loaded": True, "model_version": "1.0.0"}
+
+
+def test_model_endpoint_shows_metadata(client):
+    body = client.get("/model").json()
+    assert body["version"] == "1.0.0" and body["backend"] == "sklearn"
+    assert body["max_batch_rows"] == MAX_BATCH_ROWS and body["microbatch"] is None
+
+
+def test_predict_returns_probability_decision_version_and_request_id(client):
+    response = client.post("/predict", json=EXAMPLE, headers={"X-Request-ID": "abc-123"})
+    assert response.status_code == 200
+    body = response.json()
+    assert 0 <= body["probability"] <= 1
+    assert body["decision"] == (
+        "decline" if body["probability"] >= body["threshold"] else "approve"
+    )
+    assert body["model_version"] == "1.0.0"
+    assert body["request_id"] == response.headers["x-request-id"] == "abc-123"
+
+
+def test_predict_matches_the_model_called_directly(client, shared_registry):
+    frame = data.make_applications(5, seed=99)
+    expected = shared_registry.load().model.predict_proba(frame[FEATURES])[:, 1]
+    for (_, row), probability in zip(frame[FEATURES].iterrows(), expected, strict=True):
+        body = client.post("/predict", json=json.loads(row.to_json())).json()
+        assert body["probability"] == pytest.approx(probability, abs=1e-9)
+
+
+def test_explain_lists_the_strongest_reasons(client):
+    risky = EXAMPLE | {"credit_score": 520, "delinquencies_2y": 6, "debt_to_income": 0.9}
+    body = client.post("/predict?explain=true", json=risky).json()
+    reasons = body["reasons"]
+    assert 1 <= len(reasons) <= 3
+    assert {r["feature"] for r in reasons} <= set(FEATURES)
+    assert all(r["effect"] > 0 for r in reasons)  # each risky value raises the risk
+    effects = [abs(r["effect"]) for r in reasons]
+    assert effects == sorted(effects, reverse=True)
+
+
+def test_batch_scores_every_row_in_order(client):
+    rows = [EXAMPLE, EXAMPLE | {"credit_score": 500, "delinquencies_2y": 8}]
+    body = client.post("/predict/batch", json={"applications": rows}).json()
+    assert body["count"] == 2
+    single = [client.post("/predict", json=r).json()["probability"] for r in rows]
+    assert [p["probability"] for p in body["predictions"]] == pytest.approx(single)
+
+
+def test_batch_over_the_maximum_is_refused_with_a_clear_message(client):
+    response = client.post(
+        "/predict/batch", json={"applications": [EXAMPLE] * (MAX_BATCH_ROWS + 1)}
+    )
+    assert response.status_code == 422
+    assert f"at most {MAX_BATCH_ROWS} items" in response.json()["detail"]
+
+
+def _raw(body: dict) -> str:
+    return json.dumps(body)  # allows NaN and Infinity, as a careless client would send them
+
+
+BAD_INPUTS = {
+    "missing field": (_raw({k: v for k, v in EXAMPLE.items() if k != "age"}), 422, "age"),
+    "extra field": (_raw(EXAMPLE | {"favourite_colour": "red"}), 422, "favourite_colour"),
+    "wrong type": (_raw(EXAMPLE | {"credit_score": "excellent"}), 422, "credit_score"),
+    "NaN": (_raw(EXAMPLE | {"annual_income": math.nan}), 422, "annual_income"),
+    "infinity": (_raw(EXAMPLE | {"loan_amount": math.inf}), 422, "loan_amount"),
+    "negative amount": (_raw(EXAMPLE | {"loan_amount": -100.0}), 422, "loan_amount"),
+    "absurd amount": (_raw(EXAMPLE | {"annual_income": 1e12}), 422, "annual_income"),
+    "unknown category": (_raw(EXAMPLE | {"purpose": "yacht"}), 422, "purpose"),
+    "empty body": ("", 422, "no JSON body"),
+    "malformed JSON": ('{"age": 38,', 422, "not valid JSON"),
+    "not an object": ("[1, 2, 3]", 422, "body"),
+    "huge body": ('{"pad": "' + "x" * (MAX_BODY_BYTES + 10) + '"}', 413, "larger than"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_a_4xx_naming_the_problem(client, case):
+    content, status, named = BAD_INPUTS[case]
+    response = client.post(
+        "/predict", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    assert named in response.json()["detail"]
+
+
+def test_every_prediction_is_logged_for_monitoring(client, api):
+    response = client.post("/predict", json=EXAMPLE, headers={"X-Request-ID": "log-check"})
+    assert response.status_code == 200
+    log = read_prediction_log(api.prediction_log)
+    assert log.skipped_lines == 0
+    row = log.frame.set_index("request_id").loc["log-check"]
+    assert row["endpoint"] == "/predict" and row["model_version"] == "1.0.0"
+    assert row["probability"] == pytest.approx(response.json()["probability"])
+    assert row["credit_score"] == EXAMPLE["credit_score"] and row["latency_ms"] > 0
+
+
+def test_metrics_count_requests_and_predictions(client):
+    before = parse_metrics(client.get("/metrics").text)
+    decision = client.post("/predict", json=EXAMPLE).json()["decision"]
+    after_text = client.get("/metrics").text
+    after = parse_metrics(after_text)
+    key = ("predictions_total", (("decision", decision),))
+    assert after[key] == before.get(key, 0) + 1
+    ok = ("http_requests_total", (("method", "POST"), ("path", "/predict"), ("status", "200")))
+    assert after[ok] >= 1
+    assert ("model_info", (("version", "1.0.0"),)) in after
+    for name in ("http_request_duration_seconds_bucket", "prediction_probability_bucket"):
+        assert name in after_text
+
+
+def test_docs_and_openapi_carry_a_request_example(client):
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["schemas"]["LoanApplication"]["examples"][0] == EXAMPLE
+
+
+@pytest.fixture(scope="module")
+def batched(tmp_path_factory, trained, small_frames):
+    """A micro-batching server on its own registry (the reload test promotes a new version)."""
+    folder = tmp_path_factory.mktemp("batched")
+    registry = _register(folder / "models", trained, small_frames)
+    with _serve(registry, folder / "log.jsonl", MICROBATCH="1") as server:
+        server.registry = registry
+        yield server
+
+
+def test_microbatching_gives_the_same_answers_under_concurrent_load(batched):
+    result = load_test(f"{batched.url}/predict", 64, 16, EXAMPLE)
+    assert result.errors == {} and len(result.latencies_s) == 64
+    with httpx.Client(base_url=batched.url) as client:
+        batching = client.get("/model").json()["microbatch"]
+        body = client.post("/predict", json=EXAMPLE).json()
+    assert batching["items"] >= 64 and batching["batches"] < batching["items"]
+    expected = batched.registry.load().model.predict_proba(
+        data.make_applications(1, seed=0)[FEATURES].assign(**EXAMPLE)
+    )[0, 1]
+    assert body["probability"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_reload_serves_a_new_promotion_without_dropping_requests(batched):
+    registry = batched.registry
+    new_version = registry.register(
+        registry.load().model, metrics={}, data_fingerprint="x", kind="same", threshold=0.35
+    )
+    registry.promote(new_version)
+    under_load = {}
+    worker = threading.Thread(
+        target=lambda: under_load.update(r=load_test(f"{batched.url}/predict", 150, 8, EXAMPLE))
+    )
+    worker.start()
+    reloaded = httpx.post(f"{batched.url}/admin/reload", timeout=30).json()
+    worker.join()
+    after = httpx.post(f"{batched.url}/predict", json=EXAMPLE).json()
+    assert reloaded == {"model_version": new_version, "previous_version": "1.0.0"}
+    assert under_load["r"].errors == {} and len(under_load["r"].latencies_s) == 150
+    assert after["model_version"] == new_version
+
+
+def test_a_missing_production_model_is_refused_at_start_up(tmp_path):
+    settings = ServiceSettings(registry_root=tmp_path / "empty")
+    with pytest.raises(RegistryError, match="no model is in stage 'production'"):
+        ModelService(settings)
+
+
+def test_settings_name_a_bad_environment_variable():
+    with pytest.raises(ValueError, match="MICROBATCH="):
+        ServiceSettings.from_env({"MICROBATCH": "maybe"})
+    with pytest.raises(ValueError, match="MODEL_BACKEND"):
+        ServiceSettings.from_env({"MODEL_BACKEND": "tensorflow"})
+    with pytest.raises(ValueError, match="MICROBATCH_WAIT_MS"):
+        ServiceSettings.from_env({"MICROBATCH_WAIT_MS": "-3"})
+
+
+def test_onnx_backend_agrees_with_sklearn(shared_registry, tmp_path):
+    pytest.importorskip("workshop_lib.onnx_export")
+    with _serve(shared_registry, tmp_path / "log.jsonl", MODEL_BACKEND="onnx") as server:
+        assert httpx.get(f"{server.url}/model").json()["backend"] == "onnx"
+        onnx_p = httpx.post(f"{server.url}/predict", json=EXAMPLE).json()["probability"]
+    sklearn_p = shared_registry.load().model.predict_proba(
+        data.make_applications(1, seed=0)[FEATURES].assign(**EXAMPLE)
+    )[0, 1]
+    assert onnx_p == pytest.approx(sklearn_p, abs=1e-4)

@@ -1,0 +1,184 @@
+"""The Streamlit front end: AppTest for the widgets, a real headless Chromium for the page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import time
+
+import httpx
+import pytest
+from conftest import require_in_ci
+from streamlit.testing.v1 import AppTest
+from websockets.sync.client import connect
+
+from workshop_lib import api_client, data, paths
+from workshop_lib.api_client import ServiceError
+from workshop_lib.registry import PRODUCTION, Registry
+from workshop_lib.schema import FEATURES
+from workshop_lib.servers import free_port, start_streamlit, start_uvicorn
+
+pytestmark = pytest.mark.slow
+APP = str(paths.PROJECT_ROOT / "apps" / "frontend.py")
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, trained, small_frames):
+    """The real model service on a throw-away registry."""
+    folder = tmp_path_factory.mktemp("frontend")
+    registry = Registry(folder / "models")
+    version = registry.register(
+        trained.model,
+        metrics=trained.metrics,
+        data_fingerprint=data.fingerprint(small_frames[0]),
+        kind=trained.kind,
+        threshold=trained.threshold,
+    )
+    registry.promote(version, PRODUCTION)
+    env = {"MODEL_REGISTRY": str(registry.root), "PREDICTION_LOG": str(folder / "log.jsonl")}
+    with start_uvicorn(env=env, name="test-frontend-api") as server:
+        yield server
+
+
+def _app(monkeypatch, url: str) -> AppTest:
+    monkeypatch.setenv(api_client.URL_ENV_VAR, url)
+    return AppTest.from_file(APP, default_timeout=60).run()
+
+
+def test_form_shows_version_probability_and_decision(api, monkeypatch):
+    app = _app(monkeypatch, api.url)
+    assert not app.exception
+    assert app.title[0].value == "Loan default risk"
+    assert "Model version **1.0.0**" in app.sidebar.success[0].value
+    app.button[0].click().run()
+    labels = {m.label: m.value for m in app.metric}
+    assert labels["Decision"] in {"APPROVE", "DECLINE"}
+    assert labels["Default probability"].endswith("%")
+    assert len(app.table) == 1  # the top reasons
+
+
+def test_service_down_is_a_message_not_a_traceback(monkeypatch):
+    app = _app(monkeypatch, f"http://127.0.0.1:{free_port()}")
+    assert not app.exception
+    assert "is not reachable" in app.error[0].value
+    assert len(app.metric) == 0
+
+
+def test_csv_is_scored_in_chunks_through_the_batch_endpoint(api):
+    table = data.make_applications(25, seed=5)
+    scored = api_client.score_csv(api.url, table.to_csv(index=False).encode())
+    assert len(scored) == 25 and set(scored["decision"]) <= {"approve", "decline"}
+    assert (scored["model_version"] == "1.0.0").all()
+    assert scored["application_id"].tolist() == table["application_id"].tolist()
+    assert api_client.batch_requests_needed(2_500, 1_000) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"age,income\n1,2\n", "missing the column"),
+        (b"\xff\xfe\x00garbage", "not a readable CSV"),
+    ],
+)
+def test_bad_csv_is_a_clear_error(api, content, message):
+    with pytest.raises(ServiceError, match=message):
+        api_client.score_csv(api.url, content)
+
+
+def test_invalid_rows_name_the_field(api):
+    table = data.make_applications(3, seed=6)[FEATURES].assign(credit_score=[700, 10, 700])
+    with pytest.raises(ServiceError, match=r"applications\.1\.credit_score"):
+        api_client.score_table(api.url, table)
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1200,1600",
+]
+
+
+class Page:
+    """One Chromium tab driven over the DevTools protocol (no extra package: websockets)."""
+
+    def __init__(self, socket):
+        self.socket = socket
+        self.next_id = 0
+
+    def send(self, method: str, **params) -> dict:
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv(timeout=30))
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message["result"]
+
+    def text(self) -> str:
+        result = self.send("Runtime.evaluate", expression="document.body.innerText")
+        return result["result"].get("value", "")
+
+    def wait_for_text(self, wanted: list[str], timeout_s: float) -> str:
+        deadline = time.monotonic() + timeout_s
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.text()
+            if all(w in text for w in wanted):
+                return text
+            time.sleep(0.5)
+        raise AssertionError(f"page never showed {wanted}; it showed:\n{text[:2000]}")
+
+
+def open_tab(chromium: str, url: str, profile) -> tuple[subprocess.Popen, str]:
+    """Start Chromium on a free debugging port; the tab's DevTools websocket address."""
+    port = free_port()
+    browser = subprocess.Popen(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--remote-debugging-port={port}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            target = httpx.put(f"http://127.0.0.1:{port}/json/new?{url}", timeout=5).json()
+            return browser, target["webSocketDebuggerUrl"]
+        except httpx.TransportError:
+            if time.monotonic() > deadline or browser.poll() is not None:
+                browser.kill()
+                raise
+            time.sleep(0.2)
+
+
+def test_headless_chromium_renders_the_title_and_a_prediction(api, tmp_path):
+    chromium = require_in_ci("chromium")
+    env = {api_client.URL_ENV_VAR: api.url}
+    with start_streamlit(APP, env=env, name="test-frontend") as app:
+        browser, address = open_tab(chromium, f"{app.url}/?score=1", tmp_path / "profile")
+        try:
+            with connect(address, max_size=None) as socket:
+                page = Page(socket)
+                text = page.wait_for_text(["Loan default risk", "Default probability"], 60)
+                shot = base64.b64decode(page.send("Page.captureScreenshot")["data"])
+        finally:
+            browser.terminate()
+            browser.wait(10)
+    (tmp_path / "frontend.png").write_bytes(shot)
+    assert re.search(r"Default probability\s+\d+\.\d%", text)
+    assert re.search(r"Decision\s+(APPROVE|DECLINE)", text)
+    assert "Model version 1.0.0" in text
+    assert shot.startswith(b"\x89PNG") and len(shot) > 10_000
