@@ -1,0 +1,154 @@
+"""The stream worker: score loan applications as events arrive and store each prediction.
+
+In-process (no server needed): generate events, queue them, score them, report::
+
+    .venv/bin/python -m apps.stream_worker --events 20000 --rate 5000
+
+Against Redis Streams (the same processor; start ``redis-server`` first)::
+
+    .venv/bin/python -m apps.stream_worker --redis-url redis://127.0.0.1:6379/0 --events 10000
+    .venv/bin/python -m apps.stream_worker --redis-url redis://127.0.0.1:6379/0 --idle-exit 5
+
+With ``--redis-url`` the worker consumes the stream (after adding ``--events`` new events) until
+it has been idle for ``--idle-exit`` seconds, or forever. Start several with different
+``--consumer`` names to share the work; one that dies leaves its events pending, and the others
+take them over after ``--min-idle-ms``. Predictions go to ``--db`` (the workbook's predictions
+database by default) with ``source = 'stream'``. A JSON summary is printed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from workshop_lib import data, streaming
+from workshop_lib.registry import Registry
+from workshop_lib.store import DEFAULT_URL, PredictionStore
+
+FIRST_ID = 1_000_001  # stream events get ids of their own, apart from the batch chapter's
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=None, help="new events to generate")
+    parser.add_argument("--rate", type=float, default=5_000, help="events/s (0: all at once)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated events")
+    parser.add_argument("--first-id", type=int, default=FIRST_ID, help="first application id")
+    parser.add_argument("--malformed", type=float, default=0.0, help="fraction to corrupt")
+    parser.add_argument("--max-batch", type=int, default=streaming.DEFAULT_MAX_BATCH)
+    parser.add_argument("--window-ms", type=float, default=streaming.DEFAULT_WINDOW_S * 1_000)
+    parser.add_argument("--capacity", type=int, default=10_000, help="queue bound (events)")
+    parser.add_argument("--db", default=DEFAULT_URL, help="predictions database URL")
+    parser.add_argument("--registry", type=Path, default=None, help="model registry folder")
+    parser.add_argument("--redis-url", default=None, help="use Redis Streams at this URL")
+    parser.add_argument("--stream", default="loan-applications", help="Redis stream name")
+    parser.add_argument("--consumer", default="worker-1", help="this worker's consumer name")
+    parser.add_argument("--min-idle-ms", type=int, default=5_000, help="take over pending after")
+    parser.add_argument("--idle-exit", type=float, default=None, help="stop after idle seconds")
+    parser.add_argument(
+        "--crash-at-batch",
+        type=int,
+        default=None,
+        help="fault drill: SIGKILL this worker during that batch (see --crash-phase)",
+    )
+    parser.add_argument("--crash-phase", choices=("after_score", "after_write"), default=None)
+    args = parser.parse_args(argv)
+    if (args.crash_at_batch is None) != (args.crash_phase is None):
+        parser.error("--crash-at-batch and --crash-phase go together")
+    if args.events is None:
+        args.events = 0 if args.redis_url else 20_000
+    return args
+
+
+def make_records(args: argparse.Namespace) -> list[tuple[int, dict[str, Any]]]:
+    frame = data.make_applications(args.events, seed=args.seed, first_id=args.first_id)
+    return streaming.corrupt(streaming.application_records(frame), args.malformed, args.seed)
+
+
+def run_in_process(args: argparse.Namespace, model, store: PredictionStore) -> dict[str, Any]:
+    records = make_records(args)
+    ramp = [(args.events / args.rate, args.rate)] if args.rate > 0 else None
+    run = streaming.run_pipeline(
+        model,
+        store,
+        records,
+        ramp=ramp,
+        max_batch=args.max_batch,
+        window_s=args.window_ms / 1_000,
+        capacity=args.capacity,
+    )
+    return {
+        **summary(run.processor),
+        "sent": run.producer.sent,
+        "producer_waits": run.requests.producer_waits,
+        "dead_letters": len(run.requests.dead_letters),
+    }
+
+
+def run_on_redis(args: argparse.Namespace, model, store: PredictionStore) -> dict[str, Any]:
+    from workshop_lib.redis_stream import RedisRequestQueue
+
+    requests = RedisRequestQueue(
+        args.redis_url,
+        stream=args.stream,
+        consumer=args.consumer,
+        capacity=args.capacity,
+        min_idle_s=args.min_idle_ms / 1_000,
+    )
+    crash = None
+    if args.crash_at_batch is not None:
+        crash = streaming.CrashPlan(args.crash_at_batch, args.crash_phase, hard=True)
+    processor = streaming.StreamProcessor(
+        requests,
+        store,
+        model,
+        max_batch=args.max_batch,
+        window_s=args.window_ms / 1_000,
+        crash=crash,
+    )
+    producer = None
+    if args.events:
+        ramp = [(args.events / args.rate, args.rate)] if args.rate > 0 else None
+        producer = threading.Thread(
+            target=streaming.produce, args=(requests, make_records(args), ramp)
+        )
+        producer.start()
+    processor.run(idle_exit_s=args.idle_exit)
+    if producer is not None:
+        producer.join()
+    return {
+        **summary(processor),
+        "redelivered": requests.redelivered,
+        "dead_letters": len(requests.dead_letters()),
+    }
+
+
+def summary(processor: streaming.StreamProcessor) -> dict[str, Any]:
+    """The figures a worker prints when it stops."""
+    stats = processor.stats
+    figures: dict[str, Any] = {"scored": stats.scored, "dead_lettered": stats.dead_lettered}
+    if stats.scored:
+        latency = stats.summary()
+        figures |= {
+            "events_per_s": round(latency.per_second),
+            "p50_ms": round(latency.p50_ms, 1),
+            "p99_ms": round(latency.p99_ms, 1),
+        }
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    model = Registry(args.registry).load("production")
+    store = PredictionStore(args.db)
+    run = run_on_redis if args.redis_url else run_in_process
+    figures = run(args, model, store)
+    figures["stored_from_stream"] = store.count("source = ?", (streaming.SOURCE,))
+    print(json.dumps(figures, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()

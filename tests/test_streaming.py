@@ -1,0 +1,237 @@
+"""The in-process streaming pipeline: queues, batching, delivery across a crash, dead letters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from workshop_lib import data, streaming
+from workshop_lib.paths import PROJECT_ROOT
+from workshop_lib.scoring import score_batch
+from workshop_lib.store import PredictionStore
+
+
+@pytest.fixture
+def model(registry):
+    return registry.load("production")
+
+
+@pytest.fixture
+def store(tmp_path) -> PredictionStore:
+    return PredictionStore(f"sqlite:///{tmp_path / 'predictions.db'}")
+
+
+def records(n: int, seed: int = 0, first_id: int = 1):
+    return streaming.application_records(data.make_applications(n, seed=seed, first_id=first_id))
+
+
+def event(i: int) -> streaming.Event:
+    return streaming.Event(i, time.time(), {"age": 30})
+
+
+# -- events and queues -------------------------------------------------------------------------
+def test_event_round_trips_through_broker_fields():
+    original = streaming.Event(7, 1_700_000_000.25, records(1)[0][1])
+    assert streaming.Event.from_fields(original.to_fields()) == original
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"created_at": "1.0", "application": "{}"}, "no 'event_id' field"),
+        ({"event_id": "x", "created_at": "1.0", "application": "{}"}, "unreadable"),
+        ({"event_id": "1", "created_at": "1.0", "application": "{oops"}, "unreadable"),
+    ],
+)
+def test_malformed_envelope_names_the_problem(fields, problem):
+    with pytest.raises(streaming.MalformedEvent, match=problem):
+        streaming.Event.from_fields(fields)
+
+
+def test_full_queue_pushes_back_on_the_producer():
+    requests = streaming.RequestQueue(capacity=3)
+    for i in range(3):
+        assert requests.offer(event(i))
+    assert requests.depth() == 3
+    assert not requests.offer(event(3))
+    with pytest.raises(streaming.QueueFull, match="3 events waiting"):
+        requests.put(event(3), timeout=0.05)
+
+    blocked = threading.Thread(target=requests.put, args=(event(4), 5.0))
+    blocked.start()
+    time.sleep(0.05)
+    assert blocked.is_alive(), "the producer should wait while the queue is full"
+    requests.get_batch(max_items=2, window_s=0.0)
+    blocked.join(5.0)
+    assert not blocked.is_alive()
+    assert requests.depth() == 2 and requests.producer_waits == 2
+
+
+def test_batch_is_capped_by_size_and_by_window():
+    requests = streaming.RequestQueue()
+    for i in range(5):
+        requests.put(event(i))
+    assert [e.event_id for _, e in requests.get_batch(3, window_s=10.0)] == [0, 1, 2]
+
+    lonely = streaming.RequestQueue()
+    lonely.put(event(9))
+    started = time.monotonic()
+    batch = lonely.get_batch(100, window_s=0.1)
+    assert len(batch) == 1
+    assert 0.08 <= time.monotonic() - started < 2.0
+
+
+def test_unacknowledged_events_are_delivered_again_after_min_idle():
+    requests = streaming.RequestQueue(min_idle_s=0.1)
+    for i in range(4):
+        requests.put(event(i))
+    first = requests.get_batch(4, window_s=0.0)
+    requests.ack([first[0][0]])
+    assert requests.unacked() == 3
+    assert requests.get_batch(4, window_s=0.0, wait_s=0.01) == []
+    time.sleep(0.15)
+    again = requests.get_batch(4, window_s=0.0)
+    assert [e.event_id for _, e in again] == [1, 2, 3]
+    assert requests.redelivered == 3
+    requests.ack([offset for offset, _ in again])
+    assert requests.unacked() == 0 and requests.acked == 4
+
+
+def test_due_events_follows_the_rate_ramp():
+    ramp = [(1.0, 100.0), (2.0, 1_000.0)]
+    assert streaming.due_events(ramp, 0.5) == 50
+    assert streaming.due_events(ramp, 2.0) == 1_100
+    assert streaming.due_events(ramp, 60.0) == 2_100
+
+
+# -- the processor -----------------------------------------------------------------------------
+def test_pipeline_stores_every_event_exactly_once_with_the_model_score(model, store):
+    frame = data.make_applications(1_500, seed=3)
+    run = streaming.run_pipeline(
+        model, store, streaming.application_records(frame), max_batch=200, window_s=0.005
+    )
+    report = streaming.delivery_report(store, frame["application_id"].tolist())
+    assert report == {
+        "events": 1_500,
+        "stored_rows": 1_500,
+        "distinct_ids": 1_500,
+        "lost": 0,
+        "duplicated": 0,
+        "unexpected": 0,
+    }
+    assert max(run.stats.batch_sizes) <= 200 and run.stats.scored == 1_500
+    stored = store.read("SELECT * FROM predictions ORDER BY application_id")
+    expected = score_batch(model, frame)
+    np.testing.assert_allclose(stored["probability"], expected["probability"], rtol=1e-9)
+    assert (stored["decision"] == expected["decision"].to_numpy()).all()
+    assert set(stored["source"]) == {"stream"} and set(stored["model_version"]) == {"1.0.0"}
+
+
+def test_malformed_events_are_dead_lettered_and_the_rest_flow(model, store):
+    sent = streaming.corrupt(records(800, seed=4), fraction=0.05, seed=4)
+    originals = dict(records(800, seed=4))
+    broken = {i for i, r in sent if r != originals[i]}
+    run = streaming.run_pipeline(model, store, sent, max_batch=100)
+    letters = run.requests.dead_letters.values()
+    assert {letter.event_id for letter in letters} == broken
+    assert len(broken) > 10
+    reasons = " ".join(letter.reason for letter in letters)
+    for field in ("annual_income", "credit_score", "purpose", "age"):
+        assert field in reasons
+    assert store.count() == 800 - len(broken) and run.stats.dead_lettered == len(broken)
+
+
+def test_batch_settings_are_checked(model, store):
+    with pytest.raises(ValueError, match="max_batch >= 1"):
+        streaming.StreamProcessor(streaming.RequestQueue(), store, model, max_batch=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_crash_between_scoring_and_ack_loses_nothing_and_stores_nothing_twice(model, store, seed):
+    """Kill the processor at a seeded random point mid-stream, restart it, count."""
+    sent = records(1_000, seed=seed)
+    requests = streaming.RequestQueue(capacity=2_000, min_idle_s=0.2)
+    streaming.produce(requests, sent)
+    crash = streaming.CrashPlan.random(seed, max_batch=15)
+    first = streaming.StreamProcessor(
+        requests, store, model, max_batch=50, window_s=0.0, crash=crash
+    ).start()
+    first.stop()  # returns as soon as the thread died
+    assert isinstance(first.error, streaming.SimulatedCrash)
+    in_flight = requests.unacked()
+    assert in_flight == 50, "the crashed batch must still be unacknowledged"
+    written_not_acked = store.count() - requests.acked
+    assert written_not_acked == (50 if crash.phase == "after_write" else 0)
+
+    second = streaming.StreamProcessor(requests, store, model, max_batch=50, window_s=0.0)
+    second.start()
+    second.stop()
+    assert requests.redelivered == in_flight
+    report = streaming.delivery_report(store, [i for i, _ in sent])
+    assert report["stored_rows"] == report["distinct_ids"] == 1_000
+    assert report["lost"] == 0 and report["unexpected"] == 0
+    assert first.stats.scored + second.stats.scored == 1_000  # the crashed batch, once more
+
+
+def test_timeline_accounts_for_every_event(model, store):
+    run = streaming.run_pipeline(model, store, records(1_200), ramp=[(0.6, 2_000.0)])
+    timeline = run.stats.timeline(bin_s=0.2)
+    assert list(timeline.columns) == ["t_s", "events_per_s", "p50_ms", "p99_ms", "max_depth"]
+    assert round((timeline["events_per_s"] * 0.2).sum()) == run.stats.scored == 1_200
+    scored = timeline.dropna(subset=["p50_ms"])
+    assert (scored["p99_ms"] >= scored["p50_ms"]).all() and (scored["p50_ms"] > 0).all()
+    summary = run.stats.summary()
+    assert summary.count == 1_200 and summary.p99_ms >= summary.p50_ms
+
+
+def test_backend_serves_a_prediction_once_it_is_stored(model, store):
+    requests = streaming.RequestQueue()
+    processor = streaming.StreamProcessor(requests, store, model).start()
+    try:
+        with pytest.raises(TimeoutError, match="application 42"):
+            streaming.wait_for_prediction(store, 42, timeout_s=0.05)
+        streaming.produce(requests, records(1, first_id=42))
+        found = streaming.wait_for_prediction(store, 42, timeout_s=10)
+    finally:
+        processor.stop()
+    assert found["application_id"] == 42 and found["decision"] in ("approve", "decline")
+
+
+def test_predictions_queue_gets_a_notification_per_stored_prediction(model, store):
+    import queue
+
+    notifications: queue.Queue = queue.Queue(maxsize=100)
+    run = streaming.run_pipeline(model, store, records(150), predictions=notifications)
+    assert notifications.qsize() == 100 and run.processor.notifications_dropped == 50
+    first = notifications.get_nowait()
+    assert set(first) == {"application_id", "probability", "decision"}
+
+
+@pytest.mark.slow
+def test_stream_worker_command_reports_what_it_stored(registry, tmp_path):
+    db = f"sqlite:///{tmp_path / 'worker.db'}"
+    command = [sys.executable, "-m", "apps.stream_worker", "--events", "600", "--rate", "0"]
+    command += ["--malformed", "0.05", "--db", db, "--registry", str(registry.root)]
+    done = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["sent"] == 600
+    assert figures["scored"] + figures["dead_letters"] == 600 and figures["dead_letters"] > 0
+    assert figures["stored_from_stream"] == figures["scored"]
+
+
+@pytest.mark.slow
+def test_benchmark_quick_mode_meets_delivery_targets(registry, tmp_path):
+    command = [sys.executable, "-m", "benchmarks.bench_streaming", "--quick"]
+    command += ["--registry", str(registry.root), "--workdir", str(tmp_path)]
+    done = subprocess.run(
+        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180, check=True
+    )
+    assert "sustained" in done.stdout and "lost 0, duplicated 0" in done.stdout
