@@ -8,7 +8,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install model lab test lint notebooks lock
+.PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
+	edge bench reset demo-ready
 
 help:
 	@sed -n '2,4p' Makefile
@@ -41,3 +42,40 @@ notebooks: model  ## re-run every notebook in place, saving fresh outputs
 lock: $(INSTALLED)  ## re-pin requirements.lock and environment.yml from pyproject.toml's ranges
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --upgrade -o requirements.lock
 	$(BIN)/python tools/write_environment.py
+
+# --- the chapters' apps and benchmarks (see README: "Run the apps") ---------------------------
+api: model  ## the model service on http://127.0.0.1:8000 (docs at /docs)
+	$(BIN)/uvicorn apps.api:app --port 8000
+
+frontend: model  ## the Streamlit page; start `make api` in another terminal first
+	$(BIN)/streamlit run apps/frontend.py
+
+batch: model  ## one day's batch scoring of 2 million applications into runtime/predictions.db
+	$(BIN)/python -m apps.batch_job --date 2025-01-31 --generate 2000000 --rows-per-file 1000000
+
+stream: model  ## the stream processor, in-process queues, 20 000 events at 5 000 events/s
+	$(BIN)/python -m apps.stream_worker --events 20000 --rate 5000
+
+pipeline: model  ## CI/CD: tests, data checks, training, gates, packaging, promotion
+	$(BIN)/python -m apps.pipeline run
+
+rollback: $(INSTALLED)  ## production back to the previous model version
+	$(BIN)/python -m apps.pipeline rollback
+
+edge: model  ## export to ONNX, quantize, distil, measure every variant, run the edge device
+	$(BIN)/python -m apps.edge_export
+
+bench: model  ## every chapter's benchmark, one after another (about 10 minutes on 2 cores)
+	$(BIN)/python -m benchmarks.bench_data
+	$(BIN)/python -m benchmarks.bench_batch
+	$(BIN)/python -m benchmarks.bench_realtime
+	$(BIN)/python -m benchmarks.bench_streaming
+	$(BIN)/python -m benchmarks.bench_edge
+	$(BIN)/python -m benchmarks.bench_drift
+
+# --- instructors ---------------------------------------------------------------------------
+reset: $(INSTALLED)  ## stop stray servers, delete models/ and runtime/ (nothing under git)
+	$(BIN)/python -m workshop_lib.reset
+
+demo-ready: model  ## run every notebook into runtime/executed/ before class; prints timings
+	$(BIN)/python -m workshop_lib.demo_ready

@@ -7,9 +7,10 @@ sure one exists, training it only when the registry has none, so any notebook ca
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 
-from workshop_lib import data, training
+from workshop_lib import data, paths, training
 from workshop_lib.registry import PRODUCTION, Registry
 
 
@@ -55,6 +56,30 @@ def ensure_default_model(registry: Registry | None = None, verbose: bool = True)
             f"in {time.perf_counter() - started:.1f} s ({registry.root})"
         )
     return version
+
+
+def chapter_registry(chapter: str) -> Registry:
+    """A fresh registry for a chapter that promotes and rolls back freely.
+
+    It lives in ``runtime/<chapter>/models`` and starts with a copy of the workbook's production
+    model as version 1.0.0, so the other chapters keep serving what they served.
+    """
+    ensure_default_model(verbose=False)
+    home = paths.RUNTIME_DIR / chapter
+    shutil.rmtree(home, ignore_errors=True)
+    registry = Registry(home / "models")
+    serving = Registry().load(PRODUCTION)
+    first = registry.register(
+        serving.model,
+        metrics=serving.metadata["metrics"],
+        data_fingerprint=serving.metadata["data_fingerprint"],
+        kind=serving.metadata["kind"],
+        threshold=serving.threshold,
+        notes=f"copy of the workbook's production model {serving.version}",
+        extra={"train_rows": serving.metadata.get("train_rows")},
+    )
+    registry.promote(first, PRODUCTION, reason=f"starting point of {chapter}")
+    return registry
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -24,6 +25,8 @@ import httpx
 from workshop_lib import paths
 
 LOG_DIR = paths.RUNTIME_DIR / "logs"
+# One small JSON file per running server, so that `make reset` can stop strays from any process.
+PID_DIR = paths.RUNTIME_DIR / "servers"
 _RUNNING: list[BackgroundServer] = []
 
 
@@ -63,6 +66,10 @@ class BackgroundServer:
     process: subprocess.Popen = field(repr=False)
 
     @property
+    def pid_file(self) -> Path:
+        return PID_DIR / f"{self.name}-{self.port}.json"
+
+    @property
     def url(self) -> str:
         """The address to call from Python on this machine."""
         return f"http://{self.host}:{self.port}"
@@ -88,6 +95,7 @@ class BackgroundServer:
         """
         if self in _RUNNING:
             _RUNNING.remove(self)
+        self.pid_file.unlink(missing_ok=True)
         if self.process.poll() is None:
             _signal_group(self.process, signal.SIGTERM)
             try:
@@ -148,6 +156,8 @@ def start_server(
         )
     server = BackgroundServer(name, argv, host, port, log_path, process)
     _RUNNING.append(server)
+    PID_DIR.mkdir(parents=True, exist_ok=True)
+    server.pid_file.write_text(json.dumps({"pid": process.pid, "command": argv}))
     try:
         _wait_until_healthy(server, health_path, timeout)
     except ServerStartError:

@@ -1,0 +1,85 @@
+"""Every chapter has the workbook's shape, links to its neighbours and fits Binder.
+
+(nbval, run by the same `make test`, executes the notebooks; this checks how they are built.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workshop_lib import paths
+
+NOTEBOOKS = sorted((paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LINK = re.compile(r"\]\(([^)#]+\.ipynb)\)")
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def markdown(notebook: nbformat.NotebookNode) -> str:
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def test_the_chapters_are_numbered_without_gaps():
+    numbers = [int(path.name[:2]) for path in NOTEBOOKS]
+    assert numbers == list(range(10)), [path.name for path in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_a_chapter_has_the_workbook_shape(path):
+    notebook = read(path)
+    assert notebook.metadata.kernelspec.name == "python3"
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]}")
+    text = markdown(notebook)
+    for section in ("Learning goals|You will learn", "Prerequisites", "Recap"):
+        assert re.search(section, text), f"{path.name} has no '{section}' section"
+    assert any("check(" in cell.source for cell in notebook.cells if cell.cell_type == "code"), (
+        f"{path.name} has no self-checking exercise"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_navigation_links_lead_to_real_notebooks(path):
+    number = int(path.name[:2])
+    targets = set(LINK.findall(read(path).cells[0].source))
+    for target in targets:
+        assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
+    expected = {"00_start_here.ipynb"} if number else set()
+    expected |= {p.name for p in NOTEBOOKS if abs(int(p.name[:2]) - number) == 1}
+    assert expected <= targets, f"{path.name} lacks links to {sorted(expected - targets)}"
+
+
+def test_readme_lists_every_notebook_with_a_time():
+    readme = (paths.PROJECT_ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        row = next(
+            (
+                line
+                for line in readme.splitlines()
+                if f"notebooks/{path.name}" in line and line.startswith("|")
+            ),
+            "",
+        )
+        assert re.search(r"\| \d+ \|", row), f"README has no row with minutes for {path.name}"
+
+
+def test_nothing_asks_for_every_core():
+    """Binder reports the host's cores but gives one or two: `n_jobs=-1` would oversubscribe."""
+    sources = [*paths.PROJECT_ROOT.joinpath("workshop_lib").rglob("*.py")]
+    sources += [*paths.PROJECT_ROOT.joinpath("apps").rglob("*.py"), *NOTEBOOKS]
+    offenders = [p.name for p in sources if re.search(r"n_jobs\s*=\s*-1", p.read_text())]
+    assert offenders == []
+
+
+def test_binder_builds_the_locked_environment_and_the_default_model():
+    root = paths.PROJECT_ROOT
+    assert (root / "environment.yml").exists() and not (root / "binder").exists()
+    post_build = root / "postBuild"
+    assert post_build.stat().st_mode & 0o111, "postBuild must be executable"
+    assert "python -m workshop_lib.default_model" in post_build.read_text()
