@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -38,10 +39,9 @@ def trained(small_frames):
     return training.train(*small_frames)
 
 
-@pytest.fixture
-def registry(tmp_path, trained, small_frames) -> Registry:
-    """A fresh registry holding the small model as 1.0.0, promoted to production."""
-    registry = Registry(tmp_path / "models")
+def promoted_registry(root: Path, trained, small_frames) -> Registry:
+    """A registry at ``root`` holding the small model as 1.0.0, promoted to production."""
+    registry = Registry(root)
     version = registry.register(
         trained.model,
         metrics=trained.metrics,
@@ -51,3 +51,9 @@ def registry(tmp_path, trained, small_frames) -> Registry:
     )
     registry.promote(version, PRODUCTION)
     return registry
+
+
+@pytest.fixture
+def registry(tmp_path, trained, small_frames) -> Registry:
+    """A fresh registry holding the small model as 1.0.0, promoted to production."""
+    return promoted_registry(tmp_path / "models", trained, small_frames)

@@ -8,12 +8,13 @@ import threading
 
 import httpx
 import pytest
+from conftest import promoted_registry
 
 from workshop_lib import data
 from workshop_lib.loadgen import load_test
 from workshop_lib.metrics import parse_metrics
 from workshop_lib.prediction_log import read_prediction_log
-from workshop_lib.registry import PRODUCTION, Registry, RegistryError
+from workshop_lib.registry import Registry, RegistryError
 from workshop_lib.schema import FEATURES, LoanApplication
 from workshop_lib.servers import start_uvicorn
 from workshop_lib.serving import MAX_BATCH_ROWS, MAX_BODY_BYTES, ModelService, ServiceSettings
@@ -22,22 +23,9 @@ pytestmark = pytest.mark.slow
 EXAMPLE = LoanApplication.model_config["json_schema_extra"]["examples"][0]
 
 
-def _register(root, trained, small_frames) -> Registry:
-    registry = Registry(root)
-    version = registry.register(
-        trained.model,
-        metrics=trained.metrics,
-        data_fingerprint=data.fingerprint(small_frames[0]),
-        kind=trained.kind,
-        threshold=trained.threshold,
-    )
-    registry.promote(version, PRODUCTION)
-    return registry
-
-
 @pytest.fixture(scope="module")
 def shared_registry(tmp_path_factory, trained, small_frames) -> Registry:
-    return _register(tmp_path_factory.mktemp("api") / "models", trained, small_frames)
+    return promoted_registry(tmp_path_factory.mktemp("api") / "models", trained, small_frames)
 
 
 def _serve(registry: Registry, log_path, **env: str):
@@ -182,7 +170,7 @@ def test_docs_and_openapi_carry_a_request_example(client):
 def batched(tmp_path_factory, trained, small_frames):
     """A micro-batching server on its own registry (the reload test promotes a new version)."""
     folder = tmp_path_factory.mktemp("batched")
-    registry = _register(folder / "models", trained, small_frames)
+    registry = promoted_registry(folder / "models", trained, small_frames)
     with _serve(registry, folder / "log.jsonl", MICROBATCH="1") as server:
         server.registry = registry
         yield server

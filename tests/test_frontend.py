@@ -10,13 +10,12 @@ import time
 
 import httpx
 import pytest
-from conftest import require_in_ci
+from conftest import promoted_registry, require_in_ci
 from streamlit.testing.v1 import AppTest
 from websockets.sync.client import connect
 
 from workshop_lib import api_client, data, paths
 from workshop_lib.api_client import ServiceError
-from workshop_lib.registry import PRODUCTION, Registry
 from workshop_lib.schema import FEATURES
 from workshop_lib.servers import free_port, start_streamlit, start_uvicorn
 
@@ -28,15 +27,7 @@ APP = str(paths.PROJECT_ROOT / "apps" / "frontend.py")
 def api(tmp_path_factory, trained, small_frames):
     """The real model service on a throw-away registry."""
     folder = tmp_path_factory.mktemp("frontend")
-    registry = Registry(folder / "models")
-    version = registry.register(
-        trained.model,
-        metrics=trained.metrics,
-        data_fingerprint=data.fingerprint(small_frames[0]),
-        kind=trained.kind,
-        threshold=trained.threshold,
-    )
-    registry.promote(version, PRODUCTION)
+    registry = promoted_registry(folder / "models", trained, small_frames)
     env = {"MODEL_REGISTRY": str(registry.root), "PREDICTION_LOG": str(folder / "log.jsonl")}
     with start_uvicorn(env=env, name="test-frontend-api") as server:
         yield server
