@@ -23,6 +23,7 @@ from pathlib import Path
 from workshop_lib import data, paths, streaming
 from workshop_lib.default_model import ensure_default_model
 from workshop_lib.registry import Registry
+from workshop_lib.serving import BACKENDS, with_onnx_backend
 from workshop_lib.store import PredictionStore
 
 TARGET_EVENTS_PER_S = 5_000
@@ -47,6 +48,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-batch", type=int, default=streaming.DEFAULT_MAX_BATCH)
     parser.add_argument("--registry", type=Path, default=None, help="model registry folder")
     parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="sklearn",
+        help="score with the scikit-learn pipeline or its ONNX export (chapter 06)",
+    )
+    parser.add_argument(
         "--workdir", type=Path, default=paths.RUNTIME_DIR / "benchmarks" / "streaming"
     )
     return parser.parse_args()
@@ -64,12 +71,15 @@ def main() -> int:
     if args.registry is None:
         ensure_default_model(verbose=False)
     model = Registry(args.registry).load("production")
+    if args.backend == "onnx":
+        model = with_onnx_backend(model)
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
     window_s, settings = args.window_ms / 1_000, {"max_batch": args.max_batch}
     print(
         f"streaming benchmark: in-process queues, window {args.window_ms:g} ms, max batch "
-        f"{args.max_batch}, model {model.version}, {'quick' if args.quick else 'full'} run"
+        f"{args.max_batch}, model {model.version} ({args.backend}), "
+        f"{'quick' if args.quick else 'full'} run"
     )
     reports = []
 
