@@ -25,16 +25,26 @@ NOTEBOOKS_DIR = paths.PROJECT_ROOT / "notebooks"
 EXECUTED_DIR = paths.RUNTIME_DIR / "executed"
 
 
+# Appended to the executed copy: the kernel's peak resident memory, in MiB (Binder gives 1 GiB).
+PEAK_MEMORY_CELL = (
+    "import resource, sys\n"
+    "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+    "print(peak / (2**20 if sys.platform == 'darwin' else 2**10))"
+)
+
+
 @dataclass(frozen=True)
 class NotebookRun:
     name: str
     seconds: float
+    peak_mib: float | None = None
     error: str | None = None
 
 
 def run_notebook(path: Path, out_dir: Path = EXECUTED_DIR, timeout: int = 300) -> NotebookRun:
     """Execute one notebook (working directory: ``notebooks/``) and save the executed copy."""
     notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
     where = {"metadata": {"path": path.parent}}
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", resources=where)
     started = time.perf_counter()
@@ -43,9 +53,12 @@ def run_notebook(path: Path, out_dir: Path = EXECUTED_DIR, timeout: int = 300) -
         client.execute()
     except CellExecutionError as failure:
         error = str(failure).strip().splitlines()[-1]
+    seconds = time.perf_counter() - started
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out_dir / path.name)
-    return NotebookRun(path.stem, time.perf_counter() - started, error)
+    outputs = notebook.cells[-1].get("outputs", [])
+    peak = float(outputs[0]["text"]) if outputs and "text" in outputs[0] else None
+    return NotebookRun(path.stem, seconds, peak, error)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         run = run_notebook(path)
         runs.append(run)
         outcome = f"FAILED: {run.error}" if run.error else "ok"
-        print(f"{run.name:<34} {run.seconds:6.1f} s  {outcome}")
+        memory = f"{run.peak_mib:5.0f} MiB" if run.peak_mib is not None else "    ? MiB"
+        print(f"{run.name:<34} {run.seconds:6.1f} s  {memory}  {outcome}")
     print(
         f"all chapters prepared in {time.perf_counter() - started:.0f} s; executed copies in "
         f"{EXECUTED_DIR.relative_to(paths.HOME)}/"
