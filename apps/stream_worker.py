@@ -3,6 +3,7 @@
 In-process (no server needed): generate events, queue them, score them, report::
 
     .venv/bin/python -m apps.stream_worker --events 20000 --rate 5000
+    .venv/bin/python -m apps.stream_worker --events 20000 --rate 5000 --backend onnx --window-ms 10
 
 Against Redis Streams (the same processor; start ``redis-server`` first)::
 
@@ -26,6 +27,7 @@ from typing import Any
 
 from workshop_lib import data, streaming
 from workshop_lib.registry import Registry
+from workshop_lib.serving import BACKENDS, with_onnx_backend
 from workshop_lib.store import DEFAULT_URL, PredictionStore
 
 FIRST_ID = 1_000_001  # stream events get ids of their own, apart from the batch chapter's
@@ -43,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--capacity", type=int, default=10_000, help="queue bound (events)")
     parser.add_argument("--db", default=DEFAULT_URL, help="predictions database URL")
     parser.add_argument("--registry", type=Path, default=None, help="model registry folder")
+    parser.add_argument(
+        "--backend", choices=BACKENDS, default="sklearn", help="onnx: the chapter 06 export"
+    )
     parser.add_argument("--redis-url", default=None, help="use Redis Streams at this URL")
     parser.add_argument("--stream", default="loan-applications", help="Redis stream name")
     parser.add_argument("--consumer", default="worker-1", help="this worker's consumer name")
@@ -143,6 +148,8 @@ def summary(processor: streaming.StreamProcessor) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     model = Registry(args.registry).load("production")
+    if args.backend == "onnx":
+        model = with_onnx_backend(model)
     store = PredictionStore(args.db)
     run = run_on_redis if args.redis_url else run_in_process
     figures = run(args, model, store)
