@@ -26,8 +26,8 @@ install: $(INSTALLED)
 model: $(INSTALLED)  ## train, register and promote the default model (skipped if one serves)
 	$(BIN)/python -m workshop_lib.default_model
 
-lab: model
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+lab: model  ## (as root, e.g. in a container, JupyterLab needs --allow-root: added for you)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
