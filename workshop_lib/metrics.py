@@ -91,11 +91,24 @@ class _Metric:
 
 
 @dataclass
-class Counter(_Metric):
+class _SingleValueMetric(_Metric):
+    """A metric with one number per label set (counters and gauges)."""
+
+    _values: dict[Labels, float] = field(default_factory=dict, repr=False)
+
+    def render(self) -> list[str]:
+        with self._lock:
+            items = sorted(self._values.items())
+        return self.header() + [
+            f"{self.name}{_format_labels(self.labelnames, k)} {_format_value(v)}" for k, v in items
+        ]
+
+
+@dataclass
+class Counter(_SingleValueMetric):
     """A number that only goes up (requests served, predictions made)."""
 
     kind = "counter"
-    _values: dict[Labels, float] = field(default_factory=dict, repr=False)
 
     def inc(self, amount: float = 1.0, **labels: str) -> None:
         if amount < 0:
@@ -107,20 +120,12 @@ class Counter(_Metric):
     def value(self, **labels: str) -> float:
         return self._values.get(self._key(labels), 0.0)
 
-    def render(self) -> list[str]:
-        with self._lock:
-            items = sorted(self._values.items())
-        return self.header() + [
-            f"{self.name}{_format_labels(self.labelnames, k)} {_format_value(v)}" for k, v in items
-        ]
-
 
 @dataclass
-class Gauge(_Metric):
+class Gauge(_SingleValueMetric):
     """A number that is set (the model version being served, queue length)."""
 
     kind = "gauge"
-    _values: dict[Labels, float] = field(default_factory=dict, repr=False)
 
     def set(self, value: float, **labels: str) -> None:
         key = self._key(labels)
@@ -130,13 +135,6 @@ class Gauge(_Metric):
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
-
-    def render(self) -> list[str]:
-        with self._lock:
-            items = sorted(self._values.items())
-        return self.header() + [
-            f"{self.name}{_format_labels(self.labelnames, k)} {_format_value(v)}" for k, v in items
-        ]
 
 
 @dataclass

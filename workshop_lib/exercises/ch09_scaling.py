@@ -6,9 +6,10 @@ import math
 import tempfile
 from collections.abc import Callable
 
-from workshop_lib import data, data_checks, pipeline, training
+from workshop_lib import data, data_checks, pipeline
+from workshop_lib.default_model import train_and_register
 from workshop_lib.exercises.core import Exercise, register
-from workshop_lib.registry import PRODUCTION, Registry
+from workshop_lib.registry import Registry
 
 
 def _capacity_context() -> dict:
@@ -56,20 +57,11 @@ register(
 
 
 def _release_context() -> dict:
-    """A throwaway registry with a modest production model, fresh data and a holdout."""
+    """A throwaway registry with a logistic production model, fresh data and a holdout."""
     registry = Registry(tempfile.mkdtemp(prefix="ex09-") + "/models")
-    train_frame = data.make_applications(20_000, seed=91)
-    holdout = data.make_applications(10_000, seed=92, first_id=20_001)
-    first = training.train(train_frame, holdout, "logistic")
-    version = registry.register(
-        first.model,
-        metrics=first.metrics,
-        data_fingerprint=data.fingerprint(train_frame),
-        kind=first.kind,
-        threshold=first.threshold,
-    )
-    registry.promote(version, PRODUCTION)
-    new_data = data.make_applications(20_000, seed=93, first_id=30_001, start="2025-03-01")
+    train_and_register(registry, "logistic")
+    holdout = data.make_applications(10_000, seed=92, first_id=900_001)
+    new_data = data.make_applications(20_000, seed=93, first_id=910_001, start="2025-03-01")
     return {"registry": registry, "holdout": holdout, "new_data": new_data}
 
 
