@@ -30,8 +30,8 @@ lab: model  ## (as root, e.g. in a container, JupyterLab needs --allow-root: add
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-cache .
+	$(BIN)/ruff format --no-cache --check .
 
 test: model lint
 	$(BIN)/python -m pytest

@@ -8,8 +8,8 @@ import threading
 
 import httpx
 import pytest
-from conftest import promoted_registry
 
+from conftest import promoted_registry
 from workshop_lib import data
 from workshop_lib.loadgen import load_test
 from workshop_lib.metrics import parse_metrics

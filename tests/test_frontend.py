@@ -10,10 +10,10 @@ import time
 
 import httpx
 import pytest
-from conftest import promoted_registry, require_in_ci
 from streamlit.testing.v1 import AppTest
 from websockets.sync.client import connect
 
+from conftest import promoted_registry, require_in_ci
 from workshop_lib import api_client, data, paths
 from workshop_lib.api_client import ServiceError
 from workshop_lib.schema import FEATURES
