@@ -25,13 +25,27 @@ from workshop_lib.registry import Registry
 from workshop_lib.store import DEFAULT_URL
 
 
+def day_argument(text: str) -> date:
+    """A command-line date; a bad one is a usage error that says what a date looks like."""
+    try:
+        return batch.parse_day(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     when = parser.add_mutually_exclusive_group(required=True)
-    when.add_argument("--date", help="score one day, e.g. 2025-01-31")
-    when.add_argument("--backfill", nargs=2, metavar=("START", "END"), help="days, inclusive")
+    when.add_argument("--date", type=day_argument, help="score one day, e.g. 2025-01-31")
+    when.add_argument(
+        "--backfill",
+        nargs=2,
+        type=day_argument,
+        metavar=("START", "END"),
+        help="days, inclusive",
+    )
     when.add_argument("--schedule", action="store_true", help="run on the cron schedule")
     parser.add_argument("--cron", default=scheduling.DAILY, help="schedule (with --schedule)")
     parser.add_argument("--max-runs", type=int, default=None, help="stop after N scheduled runs")
@@ -96,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             return score_day(day, args, scheduler)
 
         if args.date:
-            outcomes = [scheduling.run_job(job, batch.parse_day(args.date))]
+            outcomes = [scheduling.run_job(job, args.date)]
             print(outcomes[0], flush=True)
         elif args.backfill:
             outcomes = scheduling.backfill(*args.backfill, job, report=print)

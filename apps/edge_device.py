@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=1_000, help="rows per call")
     args = parser.parse_args(argv)
+    for what, path in (("model", args.model), ("table", args.table)):
+        if not path.is_file():
+            parser.error(f"the {what} file {path} does not exist")
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # numpy's BLAS: one thread, no per-thread buffers
     cap_memory(args.memory_mb)
     report = score(args.model, args.table, args.output, args.threads, args.batch)

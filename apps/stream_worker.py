@@ -33,9 +33,22 @@ from workshop_lib.store import DEFAULT_URL, PredictionStore
 FIRST_ID = 1_000_001  # stream events get ids of their own, apart from the batch chapter's
 
 
+def count_argument(text: str) -> int:
+    """A whole number of events, zero or more; anything else is a clear usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"cannot generate {value} events: give 0 or more")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=None, help="new events to generate")
+    parser.add_argument(
+        "--events", type=count_argument, default=None, help="new events to generate"
+    )
     parser.add_argument("--rate", type=float, default=5_000, help="events/s (0: all at once)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated events")
     parser.add_argument("--first-id", type=int, default=FIRST_ID, help="first application id")
