@@ -14,7 +14,7 @@ from workshop_lib import api_client, schema
 from workshop_lib.api_client import ServiceError
 
 TITLE = "Loan default risk"
-EXAMPLE = schema.LoanApplication.model_config["json_schema_extra"]["examples"][0]
+EXAMPLE = schema.EXAMPLE_APPLICATION
 
 st.set_page_config(page_title=TITLE, page_icon="🏦")
 st.title(TITLE)

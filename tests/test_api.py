@@ -15,12 +15,12 @@ from workshop_lib.loadgen import load_test
 from workshop_lib.metrics import parse_metrics
 from workshop_lib.prediction_log import read_prediction_log
 from workshop_lib.registry import Registry, RegistryError
-from workshop_lib.schema import FEATURES, LoanApplication
+from workshop_lib.schema import EXAMPLE_APPLICATION, FEATURES
 from workshop_lib.servers import start_uvicorn
 from workshop_lib.serving import MAX_BATCH_ROWS, MAX_BODY_BYTES, ModelService, ServiceSettings
 
 pytestmark = pytest.mark.slow
-EXAMPLE = LoanApplication.model_config["json_schema_extra"]["examples"][0]
+EXAMPLE = EXAMPLE_APPLICATION
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from workshop_lib import schema
 from workshop_lib.prediction_log import PredictionLogger, PredictionRecord, read_prediction_log
 
-INPUTS = schema.LoanApplication.model_config["json_schema_extra"]["examples"][0]
+INPUTS = schema.EXAMPLE_APPLICATION
 
 
 def record(i: int) -> PredictionRecord:

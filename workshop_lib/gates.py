@@ -159,20 +159,6 @@ def gate_directional(context: GateContext) -> CheckOutcome:
     )
 
 
-_TYPICAL = {
-    "age": 40,
-    "annual_income": 60_000.0,
-    "loan_amount": 15_000.0,
-    "credit_score": 690,
-    "debt_to_income": 0.25,
-    "employment_years": 5.0,
-    "num_credit_lines": 7,
-    "delinquencies_2y": 0,
-    "home_ownership": "mortgage",
-    "purpose": "debt_consolidation",
-    "term": "36_months",
-    "channel": "online",
-}
 # Applicants whose decision nobody would argue about: (description, changes, expected decision).
 CLEAR_CASES: tuple[tuple[str, dict[str, Any], str], ...] = (
     (
@@ -219,7 +205,9 @@ CLEAR_CASES: tuple[tuple[str, dict[str, Any], str], ...] = (
 
 def clear_cases_frame() -> pd.DataFrame:
     """The clear-cut applicants as a table with the schema's categories."""
-    frame = pd.DataFrame([{**_TYPICAL, **changes} for _, changes, _ in CLEAR_CASES])
+    frame = pd.DataFrame(
+        [{**schema.EXAMPLE_APPLICATION, **changes} for _, changes, _ in CLEAR_CASES]
+    )
     for column, categories in schema.CATEGORIES.items():
         frame[column] = pd.Categorical(frame[column], categories=categories)
     return schema.validate_frame(frame)

@@ -76,6 +76,12 @@ class LoanApplication(BaseModel):
     channel: Channel
 
 
+# The documented example (shown in the API docs): a typical reference-period applicant.
+EXAMPLE_APPLICATION: dict[str, Any] = LoanApplication.model_config["json_schema_extra"]["examples"][
+    0
+]
+
+
 @dataclass(frozen=True)
 class NumericFeature:
     """A numeric column with its allowed closed range."""

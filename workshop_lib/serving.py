@@ -200,7 +200,7 @@ class PredictionResponse(BaseModel):
     reasons: list[Reason] | None = None
 
 
-_EXAMPLE = LoanApplication.model_config["json_schema_extra"]["examples"][0]
+_EXAMPLE = schema.EXAMPLE_APPLICATION
 
 
 class BatchRequest(BaseModel):

@@ -8,10 +8,10 @@ import numpy as np
 from pydantic import ValidationError
 
 from workshop_lib.exercises.core import Exercise, close_to, register
-from workshop_lib.schema import LoanApplication
+from workshop_lib.schema import EXAMPLE_APPLICATION
 from workshop_lib.serving import BatchRequest
 
-_EXAMPLE = LoanApplication.model_config["json_schema_extra"]["examples"][0]
+_EXAMPLE = EXAMPLE_APPLICATION
 
 
 # 03.1: the p99 of measured latencies ------------------------------------------------------------
