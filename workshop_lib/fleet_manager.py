@@ -120,13 +120,6 @@ class FleetManager:
 
         return wait_until(arrived, timeout)
 
-    def wait_for_reports(self, devices: list[str], timeout: float = 30.0) -> bool:
-        """True once every one of ``devices`` has reported at least once, online."""
-        return wait_until(
-            lambda: all(self.states.get(d, {}).get("status") == "online" for d in devices),
-            timeout,
-        )
-
     def staged_rollout(
         self,
         release: Release,

@@ -14,6 +14,7 @@ one-hot encoding stay outside the model, as string ops would need custom TF Lite
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,7 +106,13 @@ def ort_int8(folder: Path) -> Path:
     """onnxruntime's dynamic quantization of the bare network, written into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "student_bare_int8.onnx"
-    quantize_dynamic(LITERT_DIR / "student_bare.onnx", target, weight_type=QuantType.QInt8)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its "consider pre-processing" advice is for image models
+    try:
+        quantize_dynamic(LITERT_DIR / "student_bare.onnx", target, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
     return target
 
 
