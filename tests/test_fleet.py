@@ -103,3 +103,12 @@ def test_broker_refuses_anonymous_and_wrong_passwords(story):
         assert wait_until(lambda codes=codes: codes, 10)
         client.loop_stop()
         assert codes[0].is_failure
+
+
+def test_fleet_command_rejects_a_fleet_too_small_for_canaries(capsys):
+    from apps import fleet
+
+    with pytest.raises(SystemExit) as stop:
+        fleet.main(["--devices", "2"])
+    assert stop.value.code == 2
+    assert "--devices must be at least 4" in capsys.readouterr().err
