@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
-	edge bench reset demo-ready
+	edge bench reset demo-ready tflite tflite-check fleet
 
 help:
 	@sed -n '2,4p' Makefile
@@ -64,6 +64,24 @@ rollback: $(INSTALLED)  ## production back to the previous model version
 
 edge: model  ## export to ONNX, quantize, distil, measure every variant, run the edge device
 	$(BIN)/python -m apps.edge_export
+
+# TensorFlow cannot share the main lock: its own pinned environment, for conversion only.
+.venv-tf/.installed: requirements-tf.txt
+	test -x .venv-tf/bin/python || $(PYTHON) -m venv .venv-tf
+	.venv-tf/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-tf.txt
+	touch .venv-tf/.installed
+
+tflite: $(INSTALLED) .venv-tf/.installed  ## re-export the student and re-convert data/litert/*.tflite
+	$(BIN)/python tools/litert_weights.py
+	.venv-tf/bin/python tools/litert_convert.py data/litert
+	cd data/litert && sha256sum student_weights.npz student_bare.onnx student_*.tflite > SHA256SUMS
+
+tflite-check: $(INSTALLED) .venv-tf/.installed  ## CI: TensorFlow, run now, gives the shipped files
+	.venv-tf/bin/python tools/litert_convert.py runtime/litert_check
+	$(BIN)/python tools/litert_check.py runtime/litert_check
+
+fleet: model  ## 20 devices over MQTT: staged rollout, tampering refused, rollback (needs mosquitto)
+	$(BIN)/python -m apps.fleet --devices 20
 
 bench: model  ## every chapter's benchmark, one after another (about 10 minutes on 2 cores)
 	$(BIN)/python -m benchmarks.bench_data

@@ -127,7 +127,7 @@ def start_server(
     command: list[str],
     *,
     name: str,
-    health_path: str = "/health",
+    health_path: str | None = "/health",
     host: str = "127.0.0.1",
     port: int | None = None,
     env: dict[str, str] | None = None,
@@ -135,6 +135,9 @@ def start_server(
     timeout: float = 60.0,
 ) -> BackgroundServer:
     """Run ``command`` in the background and return once ``health_path`` answers 200.
+
+    With ``health_path=None`` (a server that speaks no HTTP, such as an MQTT broker) it returns
+    once the port accepts TCP connections.
 
     ``{host}`` and ``{port}`` in the command are filled in (a free port unless one is given).
     On failure the process is stopped and ``ServerStartError`` shows the end of its log.
@@ -166,7 +169,15 @@ def start_server(
     return server
 
 
-def _wait_until_healthy(server: BackgroundServer, health_path: str, timeout: float) -> None:
+def _accepts_connections(server: BackgroundServer) -> bool:
+    try:
+        socket.create_connection((server.host, server.port), timeout=1.0).close()
+    except OSError:
+        return False
+    return True
+
+
+def _wait_until_healthy(server: BackgroundServer, health_path: str | None, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     last_error = "no answer yet"
     with httpx.Client(timeout=2.0) as client:
@@ -177,6 +188,12 @@ def _wait_until_healthy(server: BackgroundServer, health_path: str, timeout: flo
                     f"healthy. Command: {' '.join(server.command)}\n--- log ---\n"
                     f"{server.log_tail()}"
                 )
+            if health_path is None:
+                if _accepts_connections(server):
+                    return
+                last_error = "port closed"
+                time.sleep(0.1)
+                continue
             try:
                 response = client.get(f"{server.url}{health_path}")
                 if response.status_code == 200:
@@ -186,7 +203,7 @@ def _wait_until_healthy(server: BackgroundServer, health_path: str, timeout: flo
                 last_error = type(error).__name__
             time.sleep(0.1)
     raise ServerStartError(
-        f"{server.name} was not healthy at {server.url}{health_path} after {timeout:.0f} s "
+        f"{server.name} was not healthy at {server.url}{health_path or ''} after {timeout:.0f} s "
         f"(last: {last_error}).\n--- log ---\n{server.log_tail()}"
     )
 
