@@ -28,7 +28,6 @@ def make_app(loaded: LoadedModel) -> FastAPI:
     app = FastAPI(title="Loan default (lab 03)")
 
     @app.post("/predict")
-    def predict(application: schema.LoanApplication) -> dict:
-        ...
+    def predict(application: schema.LoanApplication) -> dict: ...
 
     return app

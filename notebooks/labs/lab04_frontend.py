@@ -1,4 +1,6 @@
-"""Lab 04: write a Streamlit what-if page (run it with `streamlit run notebooks/labs/lab04_frontend.py`).
+"""Lab 04: write a Streamlit what-if page.
+
+Try it with `streamlit run notebooks/labs/lab04_frontend.py`.
 
 The page shows one slider, the annual income in USD (covering at least 20,000 to 200,000),
 and the default probability of the documented applicant (schema.EXAMPLE_APPLICATION) with

@@ -1,8 +1,8 @@
 """The workbook's labs: ``check_lab("01")`` runs the learner's ``notebooks/labs/`` file.
 
-Each chapter's lab lives in a module ``labNN_*`` in this package (checker and hint; the
-reference solution is ``reference/<the same file name as the learner's>``) and registers itself on import; all of them are imported
-here.
+Each chapter's lab lives in a module ``labNN_*`` in this package (checker and hint;
+the reference solution is ``reference/<the learner's file name>``) and registers itself on
+import; all of them are imported here.
 """
 
 import importlib

@@ -40,7 +40,10 @@ def bad_inputs(seed: int) -> list[tuple[str, Any]]:
 def _good_inputs(seed: int) -> list[dict[str, Any]]:
     frame = data.make_applications(GOOD_ROWS, seed=seed)[schema.FEATURES]
     records = frame.astype(object).to_dict("records")
-    return [dict(schema.EXAMPLE_APPLICATION), *({k: _plain(v) for k, v in r.items()} for r in records)]
+    return [
+        dict(schema.EXAMPLE_APPLICATION),
+        *({k: _plain(v) for k, v in r.items()} for r in records),
+    ]
 
 
 def _plain(value: Any) -> Any:

@@ -74,7 +74,10 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         requests.put(streaming.Event(int(event_id), now, application))
     store = PredictionStore(f"sqlite:///{Path(tempfile.mkdtemp(prefix='lab-05-')) / 'p.db'}")
     crashes = _Crashes(fresh_seed(seed, 3))
-    crashing_store, crashing_queue = _CrashingStore(store, crashes), _CrashingQueue(requests, crashes)
+    crashing_store, crashing_queue = (
+        _CrashingStore(store, crashes),
+        _CrashingQueue(requests, crashes),
+    )
     for _ in range(50 * EVENTS // MAX_BATCH):
         batch = requests.get_batch(MAX_BATCH, window_s=0.0, wait_s=0.0)
         if not batch:

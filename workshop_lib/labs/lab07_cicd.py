@@ -45,7 +45,10 @@ def corruptions(frame: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
 def _few_features(frame: pd.DataFrame) -> Pipeline:
     columns = ["age", "num_credit_lines"]
     model = Pipeline(
-        [("scale", ColumnTransformer([("n", StandardScaler(), columns)])), ("m", LogisticRegression())]
+        [
+            ("scale", ColumnTransformer([("n", StandardScaler(), columns)])),
+            ("m", LogisticRegression()),
+        ]
     )
     return model.fit(frame[schema.FEATURES], frame[schema.TARGET_COLUMN])
 
@@ -55,7 +58,9 @@ def _candidates(seed: int, production: object) -> dict[str, object]:
     shuffled = fresh.assign(defaulted=np.random.default_rng(seed).permutation(fresh["defaulted"]))
     return {
         "the production model itself": production,
-        "a retrain on fresh data": training.build_pipeline("logistic").fit(*training.split_features(fresh)),
+        "a retrain on fresh data": training.build_pipeline("logistic").fit(
+            *training.split_features(fresh)
+        ),
         "a model trained on shuffled labels": training.build_pipeline("logistic").fit(
             *training.split_features(shuffled)
         ),
@@ -66,7 +71,9 @@ def _candidates(seed: int, production: object) -> dict[str, object]:
 def _outcome_of(call: Callable[[], object], what: str) -> CheckOutcome:
     outcome = call()
     if not isinstance(outcome, CheckOutcome):
-        raise TypeError(f"on {what} your function returned {type(outcome).__name__}, not a CheckOutcome")
+        raise TypeError(
+            f"on {what} your function returned {type(outcome).__name__}, not a CheckOutcome"
+        )
     return outcome
 
 
@@ -93,7 +100,11 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
                 f"vs production's {production_auc:.3f}); it should "
                 f"{'pass' if due else 'stop'} it"
             )
-    return True, "clean table passes, three unseen corruptions fail; the gate stops exactly the weak candidates"
+    return (
+        True,
+        "clean table passes, three unseen corruptions fail; the gate stops exactly the weak "
+        "candidates",
+    )
 
 
 def _reference() -> ModuleType:

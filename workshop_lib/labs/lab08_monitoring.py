@@ -21,7 +21,11 @@ def hidden_samples(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
         ("shifted mean", rng.normal(0, 1, n), rng.normal(0.4, 1, m)),
         ("wider spread", rng.normal(0, 1, n), rng.normal(0, 1.8, m)),
         ("integers with ties", rng.integers(0, 8, n), rng.integers(1, 9, m)),
-        ("rounded incomes", np.round(rng.lognormal(11, 0.4, n), -3), np.round(rng.lognormal(11.1, 0.4, m), -3)),
+        (
+            "rounded incomes",
+            np.round(rng.lognormal(11, 0.4, n), -3),
+            np.round(rng.lognormal(11.1, 0.4, m), -3),
+        ),
         ("tiny samples", rng.normal(0, 1, 7), rng.normal(0.5, 1, 5)),
     ]
 

@@ -5,7 +5,7 @@ from functools import cache
 
 import pandas as pd
 
-from workshop_lib import batch, scoring, schema
+from workshop_lib import batch, schema, scoring
 from workshop_lib.registry import LoadedModel, Registry
 
 _LOCK = threading.Lock()

@@ -9,7 +9,10 @@ from workshop_lib.registry import LoadedModel
 
 
 def process_batch(
-    batch: list[tuple[Any, Any]], requests: Any, predictions: store.PredictionStore, model: LoadedModel
+    batch: list[tuple[Any, Any]],
+    requests: Any,
+    predictions: store.PredictionStore,
+    model: LoadedModel,
 ) -> None:
     """Store the batch's predictions, then acknowledge its events: a crash in between replays."""
     events = [event for _, event in batch]
