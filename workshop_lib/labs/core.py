@@ -2,15 +2,17 @@
 
 ``check_lab("02")`` loads the learner's file, runs it on inputs the notebook never showed (a
 fresh seed each call) and returns the same ``CheckResult`` the exercises use. A file that still
-holds a ``...`` placeholder line counts as "not answered yet" and shows the hint, so the
+holds a ``...`` placeholder statement counts as "not answered yet" and shows the hint, so the
 notebook runs through while the lab is unfinished.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
 import secrets
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +61,17 @@ def _find(lab_id: str) -> Lab:
 
 
 def unfinished(path: Path) -> bool:
-    """Whether the learner's file still holds a ``...`` placeholder line."""
-    return any(line.strip() == "..." for line in path.read_text().splitlines())
+    """Whether the learner's file still holds a ``...`` placeholder statement."""
+    try:
+        tree = ast.parse(path.read_text())
+    except SyntaxError:
+        return False  # importing it reports the error
+    return any(
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and node.value.value is Ellipsis
+        for node in ast.walk(tree)
+    )
 
 
 def load_learner_file(path: Path) -> ModuleType:
@@ -69,6 +80,7 @@ def load_learner_file(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # Dask and pickle find functions by their module's name
     spec.loader.exec_module(module)
     return module
 
@@ -90,7 +102,7 @@ def check_lab(lab_id: str, path: Path | str | None = None, seed: int | None = No
         return CheckResult(f"lab {lab_id}", False, f"{path} does not exist", lab.hint)
     if unfinished(path):
         return CheckResult(
-            f"lab {lab_id}", None, f"{lab.prompt} Edit {path.name} (remove every `...`).", lab.hint
+            f"lab {lab_id}", None, f"{lab.prompt} Edit {path.name} (replace every `...`).", lab.hint
         )
     seed = secrets.randbelow(2**31) if seed is None else seed
     if lab.page:

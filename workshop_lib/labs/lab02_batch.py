@@ -48,7 +48,9 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     day = day.sample(frac=1, random_state=seed % 2**32).reset_index(drop=True)
     applications = dd.from_pandas(day, npartitions=PARTITIONS)
     with _CountedLoads() as loads, dask.config.set(scheduler="threads", num_workers=THREADS):
-        scored = applications.map_partitions(module.score_partition, ref, meta=batch.SCORED_META)
+        scored = applications.map_partitions(
+            module.score_partition, ref, meta=batch.SCORED_META, token=f"lab-02-{seed}"
+        )
         result = scored.compute()
     if not isinstance(result, pd.DataFrame) or len(result) != ROWS:
         return False, f"{ROWS:,} rows went in, {len(result):,} came out"
