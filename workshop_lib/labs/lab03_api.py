@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fastapi.testclient import TestClient
 
 from workshop_lib import data, schema, scoring
 from workshop_lib.labs import shared
@@ -51,6 +50,8 @@ def _plain(value: Any) -> Any:
 
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
+    from fastapi.testclient import TestClient  # imported when checking: it is slow to import
+
     _, loaded = shared.trained_model(fresh_seed(seed, 1))
     client = TestClient(module.make_app(loaded), raise_server_exceptions=False)
     good = _good_inputs(fresh_seed(seed, 2))

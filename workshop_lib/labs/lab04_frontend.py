@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from streamlit.testing.v1 import AppTest
 
 from workshop_lib import schema
 from workshop_lib.labs import shared
@@ -16,7 +16,7 @@ from workshop_lib.labs.core import Lab, fresh_seed, reference_file, register
 MOVES = 3
 
 
-def _shown_probability(app: AppTest) -> float:
+def _shown_probability(app: Any) -> float:
     texts = [m.value for m in app.metric] + [m.value for m in app.markdown]
     for text in texts:
         found = re.search(r"(\d+(?:\.\d+)?)\s*%", str(text))
@@ -26,6 +26,8 @@ def _shown_probability(app: AppTest) -> float:
 
 
 def _check(page: Path, seed: int) -> tuple[bool, str]:
+    from streamlit.testing.v1 import AppTest  # imported when checking: it is slow to import
+
     registry, loaded = shared.trained_model(fresh_seed(seed, 1))
     app = AppTest.from_file(str(page), default_timeout=30)
     app.session_state["registry_root"] = str(registry.root)
