@@ -113,6 +113,14 @@ WRONG = {
                 requests.ack([entry_id for entry_id, _ in batch])
         """,
     },
+    "06": {
+        "copies the fp32 file": """
+            import shutil
+            def quantize(fp32_path, int8_path):
+                shutil.copy(fp32_path, int8_path)
+        """,
+        "does nothing": "def quantize(fp32_path, int8_path):\n    return None\n",
+    },
     "07": {
         "checks ranges only, gate ignores production": """
             from sklearn.metrics import roc_auc_score
@@ -226,7 +234,7 @@ def _reference_path(lab_id: str) -> Path:
 
 
 def test_every_chapter_has_a_lab_and_a_scaffold():
-    assert sorted(LABS) == ["01", "02", "03", "04", "05", "07", "08", "09"]
+    assert sorted(LABS) == [f"{n:02d}" for n in range(1, 10)]
     for lab in LABS.values():
         assert (LAB_DIR / lab.file).exists(), lab.file
 
