@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from workshop_lib.exercises.core import Exercise, close_to, register
 
 MB = 1_000_000
+TARGET_MB, SIZE_TOLERANCE = 100, 0.05  # "about 100 MB": within 5 %
 
 
 def _sizing_context() -> dict:
@@ -18,12 +19,13 @@ def _solution_rows_per_file(bytes_per_row):
 
 
 def _check_rows_per_file(answer, bytes_per_row) -> tuple[bool, str]:
+    if float(answer) != int(answer) or int(answer) < 1:
+        return False, f"a file holds a whole, positive number of rows, not {answer!r}"
     size_mb = int(answer) * bytes_per_row / MB
-    if size_mb < 50:
-        return False, f"{int(answer):,} rows make {size_mb:.1f} MB partitions: too small"
-    if size_mb > 250:
-        return False, f"{int(answer):,} rows make {size_mb:.0f} MB partitions: too large"
-    return True, f"{int(answer):,} rows make {size_mb:.0f} MB partitions"
+    if abs(size_mb - TARGET_MB) > TARGET_MB * SIZE_TOLERANCE:
+        size = "too small" if size_mb < TARGET_MB else "too large"
+        return False, f"{int(answer):,} rows make {size_mb:.1f} MB partitions: {size}"
+    return True, f"{int(answer):,} rows make {size_mb:.1f} MB partitions"
 
 
 register(

@@ -6,7 +6,15 @@ from collections.abc import Callable
 
 from workshop_lib.exercises.core import Exercise, register
 
-BATCH_CASES = ((1_000, 0.02, 500), (50_000, 0.02, 500), (10, 0.02, 500), (4_000, 0.1, 300))
+# The third and fifth cases hold less than one event per window: the batch-of-one floor.
+BATCH_CASES = (
+    (1_000, 0.02, 500),
+    (50_000, 0.02, 500),
+    (10, 0.02, 500),
+    (4_000, 0.1, 300),
+    (1, 0.5, 500),
+    (750, 0.004, 100),
+)
 
 
 def _reference_batch_size(rate: float, window_s: float, max_batch: int) -> float:
@@ -17,7 +25,7 @@ def _check_batch_size(answer: Callable[[float, float, int], float]) -> tuple[boo
     for rate, window_s, max_batch in BATCH_CASES:
         expected = _reference_batch_size(rate, window_s, max_batch)
         got = float(answer(rate, window_s, max_batch))
-        if abs(got - expected) > 1:
+        if abs(got - expected) > 1e-9 * max(1.0, expected):
             return False, (
                 f"at {rate:,} events/s with a {window_s * 1_000:g} ms window and a cap of "
                 f"{max_batch}, your function says {got:g} events per batch, which is "

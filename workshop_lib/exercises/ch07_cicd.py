@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from workshop_lib import data
 from workshop_lib.data_checks import CheckOutcome, DataContext, corrupt
 from workshop_lib.exercises.core import Exercise, register
@@ -21,23 +23,35 @@ def _solution_loan_check():
     return check_loan_to_income
 
 
+def _big_loans(frame, share: float, seed: int):
+    """A copy in which ``share`` of the applications ask for 6x their income (incomes intact)."""
+    rng = np.random.default_rng(seed)
+    broken = frame.copy()
+    rows = rng.random(len(frame)) < share
+    broken.loc[rows, "loan_amount"] = 6 * broken.loc[rows, "annual_income"]
+    return broken
+
+
 def _check_loan_check(answer: Callable) -> tuple[bool, str]:
     clean = data.make_applications(3_000, seed=71)
-    results = {
-        "a clean table": answer(clean, DataContext()),
-        "incomes in thousands": answer(corrupt(clean, "units"), DataContext()),
+    # what the table holds -> whether the check must pass it
+    tables = {
+        "a clean table": (clean, True),
+        "a table where 0.3% of loans exceed 5x the income": (_big_loans(clean, 0.003, 1), True),
+        "incomes in thousands": (corrupt(clean, "units"), False),
+        "normal incomes, but 4% of loans at 6x the income": (_big_loans(clean, 0.04, 2), False),
     }
-    for what, outcome in results.items():
+    for what, (table, should_pass) in tables.items():
+        outcome = answer(table, DataContext())
         if not isinstance(outcome, CheckOutcome):
             return (
                 False,
                 f"on {what} your check returned {type(outcome).__name__}, not a CheckOutcome",
             )
-    if not results["a clean table"].passed:
-        return False, f"your check fails a clean table: {results['a clean table'].reason}"
-    if results["incomes in thousands"].passed:
-        return False, "your check passes a table whose incomes are in thousands of dollars"
-    return True, f"clean table passes, broken table fails: {results['incomes in thousands'].reason}"
+        if bool(outcome.passed) != should_pass:
+            verb = "fails" if should_pass else "passes"
+            return False, f"your check {verb} {what} (its reason: {outcome.reason})"
+    return True, "passes the clean tables, fails both broken ones: it looks at the ratio itself"
 
 
 register(
@@ -69,14 +83,21 @@ def _solution_strict_gate(candidate_auc, production_auc):
 def _check_strict_gate(answer, candidate_auc, production_auc) -> tuple[bool, str]:
     if not isinstance(answer, GateLimits):
         return False, f"expected a GateLimits(...), got {type(answer).__name__}"
-    if answer.max_auc_drop < 0 or answer.min_roc_auc > production_auc:
+
+    def passes(auc: float) -> bool:  # the two gates GateLimits sets on ROC AUC
+        return auc >= answer.min_roc_auc and auc >= production_auc - answer.max_auc_drop
+
+    if answer.max_auc_drop < 0 or not passes(production_auc):
         return False, "with these limits even the production model would fail: too strict"
-    if candidate_auc >= production_auc - answer.max_auc_drop:
+    if passes(candidate_auc):
         return False, (
             f"a candidate with ROC AUC {candidate_auc:.3f} still passes against "
             f"production's {production_auc:.3f}"
         )
-    return True, f"max_auc_drop={answer.max_auc_drop} stops the weaker candidate"
+    return True, (
+        f"min_roc_auc={answer.min_roc_auc}, max_auc_drop={answer.max_auc_drop}: the weaker "
+        "candidate stops, production would pass"
+    )
 
 
 register(

@@ -3,6 +3,8 @@ write an alert rule."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -124,6 +126,11 @@ def _check_level(answer, alpha: float = 0.05, columns: int = 12) -> tuple[bool, 
             f"{level:.4g} keeps false alarms rare, but is stricter than needed: real drift "
             "would be missed more often"
         )
+    if not any(math.isclose(level, exact, rel_tol=1e-4) for exact in (bonferroni, sidak)):
+        return False, (
+            f"{level:.4g} is a rounded number: compute the level from alpha and the number of "
+            "columns rather than copying a printed value"
+        )
     return True, (
         f"{level:.4g} per column keeps the chance of any false alarm over {columns} columns "
         f"at or below {alpha:.0%} (here {family:.2%} if the tests were independent)"
@@ -173,8 +180,14 @@ def _check_decline_rule(answer, windows: pd.DataFrame) -> tuple[bool, str]:
         )
     if not any(phase[a.window] == "data_drift" for a in fired):
         return False, "it never fires while the applicants drifted: the rule misses the incident"
+    if answer.action != "page":
+        return False, (
+            f"it fires at the right time, but action {answer.action!r} does not fit: the inputs "
+            "changed while the ROC AUC held, so retraining on the same rule fixes nothing; a "
+            "person should look"
+        )
     first = next(a for a in fired if phase[a.window] == "data_drift")
-    return True, f"quiet on every reference week, fires once the applicants change: {first.message}"
+    return True, f"quiet on every reference week, pages once the applicants change: {first.message}"
 
 
 def _solution_decline_rule(windows):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import tempfile
 from collections.abc import Callable
 
@@ -24,8 +25,10 @@ def _solution_capacity(peak_requests_per_s, per_worker_requests_per_s, headroom)
 def _check_capacity(
     answer, peak_requests_per_s, per_worker_requests_per_s, headroom
 ) -> tuple[bool, str]:
-    if not isinstance(answer, int) or isinstance(answer, bool):
+    whole = isinstance(answer, numbers.Real) and float(answer).is_integer()
+    if not whole or isinstance(answer, bool):
         return False, f"give a whole number of workers, not {type(answer).__name__} {answer!r}"
+    answer = int(answer)
     expected = _solution_capacity(peak_requests_per_s, per_worker_requests_per_s, headroom)
     capacity = answer * per_worker_requests_per_s
     if answer < expected:

@@ -1,0 +1,31 @@
+"""Lab 07: write a data check and a quality gate, as the CI/CD pipeline runs them.
+
+1. ``check_table(frame) -> CheckOutcome``: fails when a numeric feature is outside the range
+   the schema allows, when a feature value is missing, or when an application id repeats;
+   passes a clean table.
+2. ``quality_gate(candidate, production, holdout) -> CheckOutcome``: passes when the
+   candidate's ROC AUC on ``holdout`` is at least 0.70 and at most 0.01 below the production
+   model's; both models have ``predict_proba`` on holdout[schema.FEATURES].
+
+The checker runs them on a clean table, on corruptions it draws afresh (not the ones the
+notebook showed), and on candidates it trains (good, bad and weak).
+
+Hint: schema.NUMERIC lists each numeric feature with .minimum and .maximum;
+CheckOutcome(name, passed, reason). Check it with ``check_lab("07")``.
+"""
+
+import pandas as pd
+from sklearn.metrics import roc_auc_score  # noqa: F401  (you will need it)
+
+from workshop_lib import schema  # noqa: F401
+from workshop_lib.data_checks import CheckOutcome
+
+
+def check_table(frame: pd.DataFrame) -> CheckOutcome:
+    """Ranges, missing values and repeated ids."""
+    ...
+
+
+def quality_gate(candidate, production, holdout: pd.DataFrame) -> CheckOutcome:
+    """ROC AUC >= 0.70 and no more than 0.01 below production's."""
+    ...

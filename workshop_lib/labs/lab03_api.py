@@ -1,0 +1,102 @@
+"""Lab 03: the /predict endpoint of a small FastAPI app, served and sent good and bad inputs."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workshop_lib import data, schema, scoring
+from workshop_lib.labs import shared
+from workshop_lib.labs.core import Lab, fresh_seed, register
+
+GOOD_ROWS = 12
+
+
+def bad_inputs(seed: int) -> list[tuple[str, Any]]:
+    """Invalid request bodies, drawn afresh from the schema: what each breaks, and the body."""
+    rng = np.random.default_rng(seed)
+    base = dict(schema.EXAMPLE_APPLICATION)
+    numeric = schema.NUMERIC[int(rng.integers(len(schema.NUMERIC)))]
+    category = schema.CATEGORICAL_FEATURES[int(rng.integers(len(schema.CATEGORICAL_FEATURES)))]
+    dropped = schema.FEATURES[int(rng.integers(len(schema.FEATURES)))]
+    above = numeric.maximum + float(rng.integers(1, 1_000))
+    below = numeric.minimum - float(rng.integers(1, 1_000))
+    return [
+        (f"{numeric.name} above its maximum", {**base, numeric.name: above}),
+        (f"{numeric.name} below its minimum", {**base, numeric.name: below}),
+        (f"{numeric.name} as a word", {**base, numeric.name: "a lot"}),
+        (f"an unknown {category}", {**base, category: f"unknown-{rng.integers(1_000)}"}),
+        (f"no {dropped}", {k: v for k, v in base.items() if k != dropped}),
+        ("an extra field", {**base, f"extra_{rng.integers(1_000)}": 1}),
+        ("an empty body", {}),
+        ("a list instead of an object", [base]),
+    ]
+
+
+def _good_inputs(seed: int) -> list[dict[str, Any]]:
+    frame = data.make_applications(GOOD_ROWS, seed=seed)[schema.FEATURES]
+    records = frame.astype(object).to_dict("records")
+    return [
+        dict(schema.EXAMPLE_APPLICATION),
+        *({k: _plain(v) for k, v in r.items()} for r in records),
+    ]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
+    from fastapi.testclient import TestClient  # imported when checking: it is slow to import
+
+    _, loaded = shared.trained_model(fresh_seed(seed, 1))
+    client = TestClient(module.make_app(loaded), raise_server_exceptions=False)
+    good = _good_inputs(fresh_seed(seed, 2))
+    expected = scoring.score_batch(loaded, pd.DataFrame(good))
+    for i, body in enumerate(good):
+        response = client.post("/predict", json=body)
+        what = "the documented example" if i == 0 else f"valid applicant {i}"
+        if response.status_code != 200:
+            return False, f"{what} got HTTP {response.status_code}: {response.text[:200]}"
+        answer = response.json()
+        missing = {"probability", "decision", "model_version"} - set(answer)
+        if missing:
+            return False, f"the response to {what} lacks {sorted(missing)}: {answer}"
+        if not np.isclose(float(answer["probability"]), expected["probability"].iloc[i]):
+            return False, f"the probability for {what} is not the model's"
+        if answer["decision"] != expected["decision"].iloc[i]:
+            return False, f"the decision for {what} does not follow the model's threshold"
+        if answer["model_version"] != loaded.version:
+            return False, f"model_version {answer['model_version']!r}, not {loaded.version!r}"
+    for what, body in bad_inputs(fresh_seed(seed, 3)):
+        response = client.post("/predict", json=body)
+        if response.status_code != 422:
+            return False, f"{what} got HTTP {response.status_code}, not 422 (a clear refusal)"
+    return True, (
+        f"the documented example and {GOOD_ROWS} fresh applicants answered like the model, "
+        f"{len(bad_inputs(0))} kinds of bad input refused with 422"
+    )
+
+
+def _reference() -> ModuleType:
+    from workshop_lib.labs.reference import lab03_api
+
+    return lab03_api
+
+
+register(
+    Lab(
+        id="03",
+        file="lab03_api.py",
+        prompt="Write the /predict endpoint in make_app(loaded): it takes one "
+        "schema.LoanApplication and answers probability, decision and model_version.",
+        hint="declare the body as `application: schema.LoanApplication` so FastAPI answers 422 "
+        "to bad input; score pd.DataFrame([application.model_dump()]) with "
+        "scoring.score_batch(loaded, ...)",
+        checker=_check,
+        reference=_reference,
+    )
+)

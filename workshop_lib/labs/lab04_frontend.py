@@ -1,0 +1,78 @@
+"""Lab 04: a Streamlit what-if page, run with streamlit.testing.v1.AppTest."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workshop_lib import schema
+from workshop_lib.labs import shared
+from workshop_lib.labs.core import Lab, fresh_seed, reference_file, register
+
+MOVES = 3
+
+
+def _shown_probability(app: Any) -> float:
+    texts = [m.value for m in app.metric] + [m.value for m in app.markdown]
+    for text in texts:
+        found = re.search(r"(\d+(?:\.\d+)?)\s*%", str(text))
+        if found:
+            return float(found.group(1)) / 100
+    raise ValueError("the page shows no probability as a percentage (st.metric or st.markdown)")
+
+
+def _check(page: Path, seed: int) -> tuple[bool, str]:
+    from streamlit.testing.v1 import AppTest  # imported when checking: it is slow to import
+
+    registry, loaded = shared.trained_model(fresh_seed(seed, 1))
+    app = AppTest.from_file(str(page), default_timeout=30)
+    app.session_state["registry_root"] = str(registry.root)
+    app.run()
+    if app.exception:
+        return False, f"the page raised: {app.exception[0].message}"
+    if len(app.slider) != 1:
+        return False, f"the page should show one income slider, it shows {len(app.slider)}"
+    slider = app.slider[0]
+    rng = np.random.default_rng(fresh_seed(seed, 2))
+    low, high = float(slider.min), float(slider.max)
+    if low > 20_000 or high < 200_000:
+        return False, f"the slider spans {low:,.0f} to {high:,.0f}: cover 20,000 to 200,000 USD"
+    step = float(slider.step or 1)
+    for _ in range(MOVES):
+        income = low + step * int(rng.integers(1, int((high - low) / step)))
+        slider.set_value(type(slider.value)(income)).run()
+        if app.exception:
+            return False, f"at income {income:,.0f} the page raised: {app.exception[0].message}"
+        row = pd.DataFrame([{**schema.EXAMPLE_APPLICATION, "annual_income": income}])
+        expected = float(loaded.model.predict_proba(row[schema.FEATURES])[0, 1])
+        shown = _shown_probability(app)
+        if abs(shown - expected) > 0.0006:
+            return False, (
+                f"at an income of {income:,.0f} USD the page shows {shown:.1%}, the model says "
+                f"{expected:.1%} for the documented applicant with that income"
+            )
+    return True, f"moved the slider to {MOVES} fresh incomes: the page follows the model each time"
+
+
+def _reference() -> Path:
+    return reference_file("lab04_frontend.py")
+
+
+register(
+    Lab(
+        id="04",
+        file="lab04_frontend.py",
+        prompt="Write a Streamlit what-if page: one income slider, and the default probability "
+        "of the documented applicant at that income, as a percentage with one decimal.",
+        hint="income = st.slider('Annual income (USD)', 10_000, 250_000, 62_000, step=1_000); "
+        "build a one-row DataFrame from {**schema.EXAMPLE_APPLICATION, 'annual_income': income}; "
+        "st.metric('Default probability', f'{p:.1%}')",
+        checker=_check,
+        reference=_reference,
+        page=True,
+    )
+)

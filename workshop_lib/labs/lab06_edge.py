@@ -1,0 +1,63 @@
+"""Lab 06: quantize an ONNX model; the checker measures its size and ROC AUC itself."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+from workshop_lib import data, training
+from workshop_lib.labs import shared
+from workshop_lib.labs.core import Lab, fresh_seed, register
+
+MAX_SIZE_RATIO, MAX_AUC_DROP = 0.5, 0.01
+
+
+def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
+    from workshop_lib import edge, onnx_export  # onnxruntime loads only when checking
+
+    frame = data.make_applications(3_000, seed=fresh_seed(seed, 1))
+    holdout = data.make_applications(3_000, seed=fresh_seed(seed, 2), first_id=600_001)
+    student = edge.student_pipeline(layers=(128, 64), epochs=3, seed=seed % 1_000)
+    student.fit(*training.split_features(frame))
+    folder = Path(tempfile.mkdtemp(prefix="lab-06-"))
+    fp32 = onnx_export.save(onnx_export.to_onnx(student), folder / "model_fp32.onnx")
+    before = hashlib.sha256(fp32.read_bytes()).hexdigest()
+    int8 = folder / "model_int8.onnx"
+    module.quantize(fp32, int8)
+    if hashlib.sha256(fp32.read_bytes()).hexdigest() != before:
+        return False, "your function changed the fp32 file: write the int8 model to int8_path"
+    if not int8.is_file():
+        return False, f"no file at int8_path ({int8.name}) after your function ran"
+    ratio = int8.stat().st_size / fp32.stat().st_size
+    if ratio > MAX_SIZE_RATIO:
+        return False, f"the int8 file is {ratio:.0%} of the fp32 file: its weights are not int8"
+    fp32_auc = shared.holdout_auc(onnx_export.OnnxPredictor(fp32), holdout)
+    int8_auc = shared.holdout_auc(onnx_export.OnnxPredictor(int8), holdout)
+    if int8_auc < fp32_auc - MAX_AUC_DROP:
+        return False, f"ROC AUC fell from {fp32_auc:.3f} to {int8_auc:.3f}: too much lost"
+    return True, (
+        f"measured: the int8 file is {ratio:.0%} of the fp32 one, ROC AUC {fp32_auc:.3f} -> "
+        f"{int8_auc:.3f} on {len(holdout):,} hidden rows"
+    )
+
+
+def _reference() -> ModuleType:
+    from workshop_lib.labs.reference import lab06_edge
+
+    return lab06_edge
+
+
+register(
+    Lab(
+        id="06",
+        file="lab06_edge.py",
+        prompt="Write quantize(fp32_path, int8_path): store the ONNX model's weights as int8 in "
+        "a new file, leaving the fp32 file as it is.",
+        hint="onnxruntime.quantization.quantize_dynamic(fp32_path, int8_path, "
+        "weight_type=QuantType.QInt8) does dynamic quantization",
+        checker=_check,
+        reference=_reference,
+    )
+)
