@@ -39,6 +39,7 @@ EXPERIMENT = "loan-default-pipeline"
 MODEL_NAME = "loan-default"
 ALIAS = PRODUCTION
 SEMVER_TAG = "semver"
+MODEL_URI_TAG = "model_uri"  # MLflow 3 keeps logged models apart from run artifacts
 DEFAULT_ROOT = paths.RUNTIME_DIR / "mlflow"
 # The environment MLflow records with a model (inferring it imports everything: slow, and wrong).
 PIP_PACKAGES: tuple[str, ...] = ("scikit-learn", "skops", "pandas", "numpy", "scipy")
@@ -147,7 +148,7 @@ def log_training_run(
             **_outcome_tags("gate", gates),
         }
         mlflow.set_tags(tags)
-        mlflow.sklearn.log_model(
+        logged = mlflow.sklearn.log_model(
             result.model,
             name="model",
             serialization_format="skops",
@@ -156,6 +157,7 @@ def log_training_run(
             pip_requirements=pip_requirements(),
             pyfunc_predict_fn="predict_proba",
         )
+        mlflow.set_tag(MODEL_URI_TAG, logged.model_uri)
     return run.info.run_id
 
 
@@ -231,7 +233,7 @@ def _backfill_run(tracking: Tracking, registry: Registry, version: str) -> str:
                 SEMVER_TAG: version,
             }
         )
-        mlflow.sklearn.log_model(
+        logged = mlflow.sklearn.log_model(
             loaded.model,
             name="model",
             serialization_format="skops",
@@ -239,6 +241,7 @@ def _backfill_run(tracking: Tracking, registry: Registry, version: str) -> str:
             pip_requirements=pip_requirements(),
             pyfunc_predict_fn="predict_proba",
         )
+        mlflow.set_tag(MODEL_URI_TAG, logged.model_uri)
         active = mlflow.active_run()
         assert active is not None
         return active.info.run_id
@@ -265,7 +268,7 @@ def mirror_registry(
         client.set_tag(run_id, SEMVER_TAG, version)
         mirrored[version] = client.create_model_version(
             name,
-            source=f"runs:/{run_id}/model",
+            source=client.get_run(run_id).data.tags[MODEL_URI_TAG],
             run_id=run_id,
             tags={
                 SEMVER_TAG: version,
