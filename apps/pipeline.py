@@ -7,6 +7,9 @@
     python -m apps.pipeline history             # every version, its metrics and production events
     python -m apps.pipeline diff 1.0.0 1.1.0    # two versions' metrics side by side
 
+``run``, ``demo-bad-data`` and ``rollback`` also log to MLflow (``runtime/mlflow/``, see
+``workshop_lib.mlflow_tracking``) and keep its ``production`` alias on the served version.
+
 Each stage prints PASS, FAIL or SKIP with its reason. ``run`` exits 1 when the pipeline stops.
 """
 
@@ -19,7 +22,7 @@ from typing import get_args
 
 import pandas as pd
 
-from workshop_lib import data, data_checks, pipeline, training
+from workshop_lib import data, data_checks, mlflow_tracking, pipeline, training
 from workshop_lib.default_model import training_frames
 from workshop_lib.registry import Registry, RegistryError
 
@@ -28,6 +31,24 @@ def _training_table(args: argparse.Namespace) -> tuple[pd.DataFrame, str]:
     frame = data.make_applications(args.rows, args.scenario, seed=args.seed)
     call = f"make_applications({args.rows}, {args.scenario!r}, seed={args.seed})"
     return frame, f"workshop_lib.data.{call}"
+
+
+def _tracking(args: argparse.Namespace) -> mlflow_tracking.Tracking | None:
+    if args.no_mlflow:
+        return None
+    return mlflow_tracking.Tracking(args.mlflow_dir or mlflow_tracking.DEFAULT_ROOT)
+
+
+def _print_tracking(args: argparse.Namespace, registry: Registry, run_id: str | None) -> None:
+    tracking = _tracking(args)
+    if tracking is None:
+        return
+    if run_id:
+        print(f"\nMLflow: run {run_id} in {tracking.tracking_uri}")
+    alias = mlflow_tracking.production_semver(tracking)
+    print(f"MLflow: alias {mlflow_tracking.ALIAS!r} of {tracking.model_name!r} is on {alias}")
+    for problem in mlflow_tracking.compare_with_registry(tracking, registry):
+        print(f"MLflow disagrees with the registry: {problem}")
 
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:
@@ -41,8 +62,10 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
         api_url=args.api_url,
         require_clean_source=args.require_clean,
         data_source=source,
+        tracking=_tracking(args),
     )
     print(report)
+    _print_tracking(args, registry, report.mlflow_run_id)
     return 0 if report.passed else 1
 
 
@@ -56,6 +79,7 @@ def _demo_bad_data(args: argparse.Namespace, registry: Registry) -> int:
         registry=registry,
         kind=args.kind,
         data_source=f"{source} corrupted with {args.problem!r}",
+        tracking=_tracking(args),
     )
     print(report)
     if report.promoted:
@@ -66,8 +90,11 @@ def _demo_bad_data(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _rollback(args: argparse.Namespace, registry: Registry) -> int:
-    result = pipeline.rollback(registry, api_url=args.api_url, reason=args.reason)
+    result = pipeline.rollback(
+        registry, api_url=args.api_url, reason=args.reason, tracking=_tracking(args)
+    )
     print(result)
+    _print_tracking(args, registry, None)
     return 0 if result.passed else 1
 
 
@@ -103,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m apps.pipeline", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--registry", type=Path, default=None, help="registry folder (models/)")
+    parser.add_argument(
+        "--mlflow-dir", type=Path, default=None, help="MLflow tracking store (runtime/mlflow/)"
+    )
+    parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run every stage on new training data")

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from workshop_lib import data, data_checks, gates, paths, schema, training
+from workshop_lib import data, data_checks, gates, mlflow_tracking, paths, schema, training
 from workshop_lib.registry import PRODUCTION, Bump, Registry, code_version
 
 # The code tests the pipeline runs: fast unit tests of the modules a model depends on.
@@ -80,6 +80,7 @@ class PipelineReport:
     stages: list[StageResult] = field(default_factory=list)
     version: str | None = None
     promoted: bool = False
+    mlflow_run_id: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -250,12 +251,14 @@ def run_pipeline(
     require_clean_source: bool = False,
     data_source: str = "",
     notes: str = "",
+    tracking: mlflow_tracking.Tracking | None = None,
 ) -> PipelineReport:
     """Take a new training table through every stage; promote the model only if all pass.
 
     The holdout is the fixed exam: the candidate and the production model are both scored on
     it. ``api_url`` (e.g. ``http://127.0.0.1:8000``) is asked to reload after a promotion.
     ``data_source`` says how to get the training table again (stored in the metadata).
+    With ``tracking``, the candidate is logged to MLflow and the registry mirrored there.
     """
     for name, frame in (("train_frame", train_frame), ("holdout_frame", holdout_frame)):
         if not isinstance(frame, pd.DataFrame):
@@ -297,6 +300,15 @@ def run_pipeline(
         report.stages.append(result)
         if not result.passed:
             break
+    if tracking is not None:
+        report.mlflow_run_id = mlflow_tracking.track_pipeline(
+            tracking,
+            report,
+            train_frame=train_frame,
+            registry=run.registry,
+            seed=seed,
+            data_source=data_source,
+        )
     return report
 
 
@@ -381,12 +393,21 @@ def _deployment_stage(
 
 
 def rollback(
-    registry: Registry | None = None, *, api_url: str | None = None, reason: str = ""
+    registry: Registry | None = None,
+    *,
+    api_url: str | None = None,
+    reason: str = "",
+    tracking: mlflow_tracking.Tracking | None = None,
 ) -> StageResult:
-    """Point production back at the version before the last promotion; reload the API."""
+    """Point production back at the version before the last promotion; reload the API.
+
+    With ``tracking``, MLflow's ``production`` alias moves back too.
+    """
     registry = registry or Registry()
     current = registry.stage(PRODUCTION)
     version = registry.rollback(PRODUCTION, reason=reason or "manual rollback")
+    if tracking is not None:
+        mlflow_tracking.mirror_registry(tracking, registry)
     message = f"production rolled back from {current} to {version}"
     if api_url is None:
         return StageResult("rollback", True, message, {"version": version, "previous": current})
