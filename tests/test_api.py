@@ -288,13 +288,14 @@ def test_a_body_trickling_in_is_cut_off_with_408(shared_registry, tmp_path):
     import socket
 
     with _serve(shared_registry, tmp_path / "log.jsonl", BODY_TIMEOUT_S="1") as server:
-        with socket.create_connection((server.host, server.port), timeout=10) as conn:
-            conn.sendall(
-                b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b"Content-Length: 400\r\n\r\n{"
-            )
-            started = time.monotonic()
-            reply = conn.recv(4096)  # we send nothing more: one byte would come every 3 s
+        conn = socket.create_connection((server.host, server.port), timeout=10)
+        conn.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 400\r\n\r\n{"
+        )
+        started = time.monotonic()
+        reply = conn.recv(4096)  # we send nothing more: one byte would come every 3 s
+        conn.close()
     assert reply.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 5
 
 
