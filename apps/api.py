@@ -180,10 +180,7 @@ class ObserveRequests:
                 except TimeoutError:
                     refusal = problem(408, f"the request body did not arrive within {timeout:g} s")
                 else:
-                    if body is None:
-                        refusal = problem(
-                            413, f"request body is larger than {MAX_BODY_BYTES:,} bytes"
-                        )
+                    refusal = body_refusal(scope, body)
             if refusal is not None:
                 await refusal(scope, receive, send_and_note_status)
             else:
@@ -199,6 +196,18 @@ def known_paths(app: FastAPI) -> frozenset[str]:
         found = {getattr(route, "path", None) for route in [*app.routes, *routes.routes]}
         app.state.route_paths = frozenset(path for path in found if path)
     return app.state.route_paths
+
+
+def body_refusal(scope: Scope, body: bytes | None) -> JSONResponse | None:
+    """413 for a body over the limit; 422 for a JSON endpoint's body that is not UTF-8 text."""
+    if body is None:
+        return problem(413, f"request body is larger than {MAX_BODY_BYTES:,} bytes")
+    if scope["path"] in JSON_BODY_PATHS:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return problem(422, "the body is not valid JSON (it is not UTF-8 text)")
+    return None
 
 
 def content_type_refusal(scope: Scope) -> JSONResponse | None:
