@@ -33,8 +33,8 @@ from workshop_lib.registry import Registry
 from workshop_lib.serving import BACKENDS, with_onnx_backend
 from workshop_lib.store import DEFAULT_URL, PredictionStore
 
-FIRST_ID = 1_000_001
-TUNED_WINDOW_MS = 10.0  # with the ONNX backend: the set-up that meets the latency target  # stream events get ids of their own, apart from the batch chapter's
+FIRST_ID = 1_000_001  # stream events get ids of their own, apart from the batch chapter's
+TUNED_WINDOW_MS = 10.0  # with the ONNX backend: the set-up that meets the latency target
 
 
 def count_argument(text: str) -> int:
