@@ -2,10 +2,20 @@
 
 Run it with::
 
-    uvicorn apps.api:app --port 8000            # then open http://127.0.0.1:8000/docs
+    uvicorn apps.api:app --port 8000 --timeout-keep-alive 75   # docs at http://127.0.0.1:8000/docs
 
-Environment variables: MODEL_REGISTRY (registry folder), MODEL_BACKEND=sklearn|onnx,
-MICROBATCH=1|0 with MICROBATCH_MAX_SIZE and MICROBATCH_WAIT_MS, PREDICTION_LOG (JSON Lines file).
+It binds to 127.0.0.1 unless given ``--host``. Fast by default: micro-batching on and the
+version's verified ONNX export (see ``GET /model``'s ``backend_reason``). Environment variables:
+MODEL_REGISTRY (registry folder), MODEL_BACKEND=auto|sklearn|onnx (sklearn turns ONNX off),
+MICROBATCH=1|0 (0 turns batching off) with MICROBATCH_MAX_SIZE and MICROBATCH_WAIT_MS,
+PREDICTION_LOG (JSON Lines file), ADMIN_TOKEN (unset: /admin/* is off), BODY_TIMEOUT_S (a body
+not received within it is answered 408), PROMETHEUS_MULTIPROC_DIR (an empty folder, for
+``--workers N``: metrics summed over the workers).
+
+Keep-alive: ``--timeout-keep-alive 75`` keeps idle connections longer than clients and proxies
+keep theirs (aiohttp 15 s, most load balancers 60 s), so a client never reuses a connection the
+server is closing at that instant (with uvicorn's default 5 s, 0.2-1 % of requests from 64
+keep-alive clients were reset).
 """
 
 # --- one thread per model call -----------------------------------------------------------------
@@ -15,68 +25,66 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import asyncio
+import hmac
+import logging
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workshop_lib.metrics import PROBABILITY_BUCKETS, MetricsRegistry
+from workshop_lib.api_contract import (
+    ERRORS,
+    NOT_READY,
+    BatchRequest,
+    BatchResponse,
+    Health,
+    ModelInfo,
+    PredictionResponse,
+    Problem,
+    Reloaded,
+)
+from workshop_lib.metrics import CONTENT_TYPE, KNOWN_METHODS, OTHER, ServiceMetrics
 from workshop_lib.microbatch import MicroBatcher
 from workshop_lib.prediction_log import PredictionLogger, PredictionRecord
-from workshop_lib.registry import RegistryError
+from workshop_lib.registry import IntegrityError, RegistryError
 from workshop_lib.schema import LoanApplication
 from workshop_lib.serving import (
     MAX_BATCH_ROWS,
     MAX_BODY_BYTES,
-    BatchRequest,
-    BatchResponse,
     ModelService,
     Prediction,
-    PredictionResponse,
     ServiceSettings,
     top_reasons,
 )
+
+log = logging.getLogger("apps.api")
 
 
 # --- state: the model, the batcher, the log, the metrics -------------------------------------
 @dataclass
 class State:
+    """Everything a request needs, made in the lifespan and handed to routes by ``Depends``."""
+
+    settings: ServiceSettings
     service: ModelService
     logger: PredictionLogger
     batcher: MicroBatcher | None
 
 
-STATE: dict[str, State] = {}
-METRICS = MetricsRegistry()
-REQUESTS = METRICS.counter(
-    "http_requests_total", "HTTP requests answered.", ["method", "path", "status"]
-)
-DURATION = METRICS.histogram(
-    "http_request_duration_seconds", "Time to answer a request, in seconds.", ["path"]
-)
-PREDICTIONS = METRICS.counter("predictions_total", "Predictions made, by decision.", ["decision"])
-PROBABILITY = METRICS.histogram(
-    "prediction_probability", "Predicted default probabilities.", buckets=PROBABILITY_BUCKETS
-)
-MODEL_INFO = METRICS.gauge("model_info", "The model version being served (value 1).", ["version"])
-
-
-def state() -> State:
-    return STATE["app"]
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the production model before the first request; stop the batcher at shutdown."""
-    settings = ServiceSettings.from_env()
+    settings = app.state.settings or ServiceSettings.from_env()
     service = ModelService(settings)
     batcher = None
     if settings.microbatch:
@@ -84,35 +92,73 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             service.predict_rows, settings.microbatch_max_size, settings.microbatch_wait_ms
         )
         await batcher.start()
-    STATE["app"] = State(service, PredictionLogger(settings.log_path), batcher)
-    MODEL_INFO.set(1, version=service.version)
-    yield
-    if batcher is not None:
-        await batcher.stop()
+    app.state.service_state = State(settings, service, PredictionLogger(settings.log_path), batcher)
+    app.state.metrics.serving(service.version)
+    try:
+        yield
+    finally:
+        if batcher is not None:
+            await batcher.stop()
+        app.state.metrics.close()
+        app.state.service_state = None
 
 
-app = FastAPI(
-    title="Loan default risk",
-    description="Scores loan applications with the production model from the registry.",
-    version="1.0",
-    lifespan=lifespan,
-)
+def current_state(request: Request) -> State:
+    state = request.app.state.service_state
+    if state is None:
+        raise HTTPException(503, "the service is starting or stopping: no model is loaded")
+    return state
 
 
-# --- middleware: refuse huge bodies, count and time every request ----------------------------
+def current_metrics(request: Request) -> ServiceMetrics:
+    return request.app.state.metrics
+
+
+StateDep = Annotated[State, Depends(current_state)]
+MetricsDep = Annotated[ServiceMetrics, Depends(current_metrics)]
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    """The service; ``settings`` default to the environment's (read when it starts)."""
+    app = FastAPI(
+        title="Loan default risk",
+        description="Scores loan applications with the production model from the registry.",
+        version="1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.service_state = None
+    app.state.route_paths = None
+    app.state.metrics = ServiceMetrics()
+    app.add_middleware(ObserveRequests)
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(HTTPException, http_error)
+    app.include_router(routes)
+    return app
+
+
+# --- middleware: refuse huge, slow or non-JSON bodies, count and time every request -----------
+JSON_BODY_PATHS = frozenset({"/predict", "/predict/batch"})
+DEFAULT_BODY_TIMEOUT_S = ServiceSettings.body_timeout_s
+
+
 class ObserveRequests:
-    """ASGI middleware: 413 for a body over MAX_BODY_BYTES; request count and duration metrics."""
+    """ASGI middleware: 413 for a body over MAX_BODY_BYTES, 408 for one that trickles in slower
+    than BODY_TIMEOUT_S, 415 for a body that is not JSON; request count and duration metrics
+    with bounded labels (unknown methods and paths are counted as "other")."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
-        self.known_paths: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        path = scope["path"] if scope["path"] in self.paths() else "other"
+        fastapi_app = scope["app"]
+        metrics: ServiceMetrics = fastapi_app.state.metrics
+        path = scope["path"] if scope["path"] in known_paths(fastapi_app) else OTHER
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER
         status = 500
 
         async def send_and_note_status(message: Message) -> None:
@@ -122,22 +168,60 @@ class ObserveRequests:
             await send(message)
 
         try:
-            body = await read_limited_body(scope, receive)
-            if body is None:
-                too_big = JSONResponse(
-                    {"detail": f"request body is larger than {MAX_BODY_BYTES:,} bytes"}, 413
-                )
-                await too_big(scope, receive, send_and_note_status)
+            refusal = None
+            if scope["method"] == "POST" and scope["path"] in JSON_BODY_PATHS:
+                refusal = content_type_refusal(scope)
+            body = b""
+            if refusal is None:
+                current = fastapi_app.state.service_state
+                timeout = current.settings.body_timeout_s if current else DEFAULT_BODY_TIMEOUT_S
+                try:
+                    body = await asyncio.wait_for(read_limited_body(scope, receive), timeout)
+                except TimeoutError:
+                    refusal = problem(408, f"the request body did not arrive within {timeout:g} s")
+                else:
+                    refusal = body_refusal(scope, body)
+            if refusal is not None:
+                await refusal(scope, receive, send_and_note_status)
             else:
                 await self.app(scope, replay(body, receive), send_and_note_status)
         finally:
-            REQUESTS.inc(method=scope["method"], path=path, status=str(status))
-            DURATION.observe(time.perf_counter() - started, path=path)
+            metrics.requests.labels(method=method, path=path, status=str(status)).inc()
+            metrics.duration.labels(path=path).observe(time.perf_counter() - started)
 
-    def paths(self) -> set[str]:
-        if not self.known_paths:
-            self.known_paths = {route.path for route in app.routes}
-        return self.known_paths
+
+def known_paths(app: FastAPI) -> frozenset[str]:
+    """The paths the app routes (computed once per app)."""
+    if app.state.route_paths is None:
+        found = {getattr(route, "path", None) for route in [*app.routes, *routes.routes]}
+        app.state.route_paths = frozenset(path for path in found if path)
+    return app.state.route_paths
+
+
+def body_refusal(scope: Scope, body: bytes | None) -> JSONResponse | None:
+    """413 for a body over the limit; 422 for a JSON endpoint's body that is not UTF-8 text."""
+    if body is None:
+        return problem(413, f"request body is larger than {MAX_BODY_BYTES:,} bytes")
+    if scope["path"] in JSON_BODY_PATHS:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return problem(422, "the body is not valid JSON (it is not UTF-8 text)")
+    return None
+
+
+def content_type_refusal(scope: Scope) -> JSONResponse | None:
+    """A 415 naming the problem when a JSON endpoint gets no or another Content-Type."""
+    given = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+    media_type = given.split(";")[0].strip().lower()
+    if media_type == "application/json":
+        return None
+    found = f"Content-Type {given!r}" if given else "no Content-Type header"
+    return problem(415, f"send the body as JSON with Content-Type: application/json (got {found})")
+
+
+def problem(status: int, detail: str) -> JSONResponse:
+    return JSONResponse(Problem(detail=detail).model_dump(), status_code=status)
 
 
 async def read_limited_body(scope: Scope, receive: Receive) -> bytes | None:
@@ -172,46 +256,61 @@ def replay(body: bytes, receive: Receive) -> Receive:
     return receive_again
 
 
-app.add_middleware(ObserveRequests)
-
-
 # --- bad input: 422 with a message that names each field -------------------------------------
-def describe_error(error: dict) -> dict[str, str]:
-    """One validation error as {"field", "message"}, never echoing the input (it may be NaN)."""
+def describe_error(error: dict) -> dict:
+    """One validation error as {"field", "message", "row"}, never echoing the input (it may be
+    NaN); ``row`` is the index of the bad application in a /predict/batch body."""
     location = [str(part) for part in error["loc"] if part != "body"]
+    row = None
+    if len(location) >= 2 and location[0] == "applications" and location[1].isdigit():
+        row = int(location[1])
     if error["type"] == "json_invalid":
         detail = error.get("ctx", {}).get("error", "")
-        return {"field": "body", "message": f"the body is not valid JSON ({detail})"}
+        return {"field": "body", "message": f"the body is not valid JSON ({detail})", "row": None}
     if error["type"] == "missing" and not location:
-        return {"field": "body", "message": "the request has no JSON body"}
-    return {"field": ".".join(location) or "body", "message": error["msg"]}
+        return {"field": "body", "message": "the request has no JSON body", "row": None}
+    return {"field": ".".join(location) or "body", "message": error["msg"], "row": row}
 
 
-@app.exception_handler(RequestValidationError)
-async def validation_failed(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
     errors = [describe_error(e) for e in exc.errors()]
-    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return JSONResponse({"detail": summary, "errors": errors}, status_code=422)
+    summary = "; ".join(
+        (f"row {e['row']}: " if e["row"] is not None else "") + f"{e['field']}: {e['message']}"
+        for e in errors
+    )
+    return JSONResponse(Problem(detail=summary, errors=errors).model_dump(), status_code=422)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Every HTTPException as the documented ``Problem`` body."""
+    assert isinstance(exc, HTTPException)
+    response = problem(exc.status_code, str(exc.detail))
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
 
 
 # --- health and model ------------------------------------------------------------------------
-@app.get("/health")
-async def health() -> dict:
+routes = APIRouter()
+
+
+@routes.get("/health", response_model=Health)
+async def health(request: Request) -> Health:
     """Liveness: the process answers and a model is loaded."""
-    current = STATE.get("app")
-    return {
-        "status": "ok",
-        "model_loaded": current is not None,
-        "model_version": current.service.version if current else None,
-    }
+    current = request.app.state.service_state
+    return Health(
+        status="ok",
+        model_loaded=current is not None,
+        model_version=current.service.version if current else None,
+    )
 
 
-@app.get("/model")
-async def model() -> dict:
-    """Metadata of the serving version, and how it is served."""
-    current = state()
-    batching = current.batcher.describe() if current.batcher else None
-    return {**current.service.describe(), "microbatch": batching, "max_batch_rows": MAX_BATCH_ROWS}
+@routes.get("/model", response_model=ModelInfo, responses=NOT_READY)
+async def model(state: StateDep) -> ModelInfo:
+    """Metadata of the serving version, and how it is served (backend and why)."""
+    batching = state.batcher.describe() if state.batcher else None
+    return ModelInfo(**state.service.describe(), microbatch=batching, max_batch_rows=MAX_BATCH_ROWS)
 
 
 # --- predict one application -----------------------------------------------------------------
@@ -224,28 +323,32 @@ def request_id_of(request: Request) -> str:
     return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-async def predict_one(row: dict) -> Prediction:
-    current = state()
-    if current.batcher is not None:
-        return await current.batcher.submit(row)  # grouped with concurrent requests
-    [prediction] = await run_in_threadpool(current.service.predict_rows, [row])
+async def predict_one(state: State, row: dict) -> Prediction:
+    if state.batcher is not None:
+        return await state.batcher.submit(row)  # grouped with concurrent requests
+    [prediction] = await run_in_threadpool(state.service.predict_rows, [row])
     return prediction
 
 
-@app.post("/predict", response_model=PredictionResponse)
+@routes.post("/predict", response_model=PredictionResponse, responses={**ERRORS, **NOT_READY})
 async def predict(
-    application: LoanApplication, request: Request, response: Response, explain: bool = False
+    application: LoanApplication,
+    request: Request,
+    response: Response,
+    state: StateDep,
+    metrics: MetricsDep,
+    explain: bool = False,
 ) -> PredictionResponse:
     """Default probability and decision for one application (``?explain=true`` adds reasons)."""
     started = time.perf_counter()
     request_id = request_id_of(request)
-    row = application.model_dump()
-    prediction = await predict_one(row)
+    row = application.__dict__  # the validated fields, without copying them
+    prediction = await predict_one(state, row)
     reasons = None
     if explain:
-        reasons = await run_in_threadpool(top_reasons, state().service.loaded, row)
+        reasons = await run_in_threadpool(top_reasons, state.service.model, row)
     latency_ms = (time.perf_counter() - started) * 1_000
-    log_predictions(request_id, "/predict", [row], [prediction], latency_ms)
+    log_predictions(state, metrics, request_id, "/predict", [row], [prediction], latency_ms)
     response.headers["X-Request-ID"] = request_id
     return PredictionResponse(
         request_id=request_id,
@@ -258,15 +361,17 @@ async def predict(
 
 
 # --- predict many applications ---------------------------------------------------------------
-@app.post("/predict/batch", response_model=BatchResponse)
-async def predict_batch(body: BatchRequest, request: Request) -> BatchResponse:
+@routes.post("/predict/batch", response_model=BatchResponse, responses={**ERRORS, **NOT_READY})
+async def predict_batch(
+    body: BatchRequest, request: Request, state: StateDep, metrics: MetricsDep
+) -> BatchResponse:
     """Score up to MAX_BATCH_ROWS applications in one model call."""
     started = time.perf_counter()
     request_id = request_id_of(request)
-    rows = [application.model_dump() for application in body.applications]
-    predictions = await run_in_threadpool(state().service.predict_rows, rows)
+    rows = [application.__dict__ for application in body.applications]
+    predictions = await run_in_threadpool(state.service.predict_rows, rows)
     latency_ms = (time.perf_counter() - started) * 1_000
-    log_predictions(request_id, "/predict/batch", rows, predictions, latency_ms)
+    log_predictions(state, metrics, request_id, "/predict/batch", rows, predictions, latency_ms)
     return BatchResponse(
         request_id=request_id,
         model_version=predictions[0].model_version,
@@ -277,11 +382,17 @@ async def predict_batch(body: BatchRequest, request: Request) -> BatchResponse:
 
 
 def log_predictions(
-    request_id: str, endpoint: str, rows: list[dict], predictions: list[Prediction], ms: float
+    state: State,
+    metrics: ServiceMetrics,
+    request_id: str,
+    endpoint: str,
+    rows: list[dict],
+    predictions: list[Prediction],
+    ms: float,
 ) -> None:
     """One structured log record and one metrics update per prediction."""
     many = len(rows) > 1
-    state().logger.log(
+    state.logger.log(
         [
             PredictionRecord(
                 request_id=f"{request_id}:{i}" if many else request_id,
@@ -296,28 +407,63 @@ def log_predictions(
         ]
     )
     for p in predictions:
-        PREDICTIONS.inc(decision=p.decision)
-        PROBABILITY.observe(p.probability)
+        metrics.predictions.labels(decision=p.decision).inc()
+        metrics.probability.observe(p.probability)
 
 
 # --- metrics for Prometheus ------------------------------------------------------------------
-@app.get("/metrics", response_class=PlainTextResponse)
-async def metrics() -> PlainTextResponse:
+@routes.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def metrics_page(metrics: MetricsDep) -> Response:
     """Request counts, latency histogram and prediction distribution (Prometheus text)."""
-    return PlainTextResponse(METRICS.render(), media_type=METRICS.content_type)
+    return Response(metrics.render(), media_type=CONTENT_TYPE)
 
 
 # --- reload after a promotion ----------------------------------------------------------------
-@app.post("/admin/reload")
-async def reload_model() -> dict:
-    """Load the registry's production version and swap it in; in-flight requests finish."""
-    service = state().service
-    try:
-        previous, new = await run_in_threadpool(service.reload)
-    except (RegistryError, OSError) as error:
+def require_admin(request: Request, state: StateDep) -> None:
+    """Admin needs ``Authorization: Bearer $ADMIN_TOKEN``; without ADMIN_TOKEN admin is off."""
+    expected = state.settings.admin_token
+    if expected is None:
+        raise HTTPException(403, "admin is off: the service was started without ADMIN_TOKEN")
+    given = request.headers.get("authorization", "")
+    scheme, _, token = given.partition(" ")
+    if scheme.lower() != "bearer" or not token:
         raise HTTPException(
-            503, f"reload failed, still serving {service.version}: {error}"
+            401, "admin needs Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"}
+        )
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        raise HTTPException(403, "the admin token is wrong")
+
+
+@routes.post(
+    "/admin/reload",
+    response_model=Reloaded,
+    include_in_schema=False,
+    dependencies=[Depends(require_admin)],
+)
+async def reload_model(state: StateDep, metrics: MetricsDep) -> Reloaded:
+    """Load the registry's production version and swap it in; in-flight requests finish.
+
+    If the new version cannot be loaded the old one keeps serving; the reply says why in
+    general terms (no versions or hashes), the service log has the details.
+    """
+    try:
+        previous, new = await run_in_threadpool(state.service.reload)
+    except (RegistryError, OSError, ValueError) as error:
+        log.error("reload failed, the previous model keeps serving: %s", error)
+        why = (
+            "the production model failed its integrity check"
+            if isinstance(error, IntegrityError)
+            else "the production model could not be loaded"
+        )
+        raise HTTPException(
+            503, f"reload failed: {why}; still serving the previous model (see the service log)"
         ) from error
-    MODEL_INFO.clear()
-    MODEL_INFO.set(1, version=new)
-    return {"model_version": new, "previous_version": previous}
+    metrics.serving(new, previous)
+    return Reloaded(model_version=new, previous_version=previous)
+
+
+app = create_app()

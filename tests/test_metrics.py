@@ -1,82 +1,59 @@
-"""The Prometheus metrics registry renders the text format that Prometheus parses."""
+"""The service's Prometheus metrics: prometheus-client, its own parser, several processes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from workshop_lib.metrics import MetricsRegistry, parse_metrics
+from workshop_lib.metrics import MULTIPROC_ENV_VAR, ServiceMetrics, parse_metrics
 
 
-def test_counter_counts_per_label_set():
-    metrics = MetricsRegistry()
-    requests = metrics.counter("requests_total", "Requests.", ["path", "status"])
-    requests.inc(path="/predict", status="200")
-    requests.inc(2, path="/predict", status="200")
-    requests.inc(path="/predict", status="422")
-    samples = parse_metrics(metrics.render())
-    assert samples[("requests_total", (("path", "/predict"), ("status", "200")))] == 3
-    assert samples[("requests_total", (("path", "/predict"), ("status", "422")))] == 1
-    assert "# TYPE requests_total counter" in metrics.render()
+def test_contract_names_render_and_parse_back():
+    metrics = ServiceMetrics()
+    metrics.requests.labels(method="POST", path="/predict", status="200").inc()
+    metrics.duration.labels(path="/predict").observe(0.003)
+    metrics.predictions.labels(decision="approve").inc(2)
+    metrics.serving("1.1.0", previous="1.0.0")
+    samples = parse_metrics(metrics.render().decode())
+    ok = ("http_requests_total", (("method", "POST"), ("path", "/predict"), ("status", "200")))
+    assert samples[ok] == 1
+    assert samples[("predictions_total", (("decision", "approve"),))] == 2
+    assert samples[("http_request_duration_seconds_count", (("path", "/predict"),))] == 1
+    assert samples[("model_info", (("version", "1.1.0"),))] == 1
+    assert samples[("model_info", (("version", "1.0.0"),))] == 0
+    assert not any(name.endswith("_created") for name, _ in samples)
 
 
-def test_histogram_buckets_are_cumulative_with_sum_and_count():
-    metrics = MetricsRegistry()
-    latency = metrics.histogram("latency_seconds", "Latency.", buckets=(0.1, 0.5, 1.0))
-    for value in (0.05, 0.1, 0.3, 0.7, 3.0):
-        latency.observe(value)
-    samples = parse_metrics(metrics.render())
-    buckets = [samples[("latency_seconds_bucket", (("le", le),))] for le in ("0.1", "0.5", "1")]
-    assert buckets == [2, 3, 4]  # 0.1 counts in le="0.1": buckets are "less than or equal"
-    assert samples[("latency_seconds_bucket", (("le", "+Inf"),))] == 5
-    assert samples[("latency_seconds_count", ())] == 5
-    assert samples[("latency_seconds_sum", ())] == pytest.approx(4.15)
-
-
-def test_gauge_set_and_clear():
-    metrics = MetricsRegistry()
-    info = metrics.gauge("model_info", "Model.", ["version"])
-    info.set(1, version="1.0.0")
-    info.clear()
-    info.set(1, version="1.1.0")
-    samples = parse_metrics(metrics.render())
-    assert samples == {("model_info", (("version", "1.1.0"),)): 1}
-
-
-def test_label_values_are_escaped():
-    metrics = MetricsRegistry()
-    counter = metrics.counter("odd_total", "Odd labels.", ["value"])
-    counter.inc(value='say "hi"\n')
-    assert 'odd_total{value="say \\"hi\\"\\n"} 1' in metrics.render()
-
-
-@pytest.mark.parametrize(
-    ("make", "message"),
-    [
-        (lambda m: m.counter("bad name", "x"), "not a valid Prometheus name"),
-        (lambda m: m.counter("ok_total", "x", ["le"]), "label name 'le'"),
-        (lambda m: m.histogram("h", "x", buckets=(1.0, 0.5)), "increasing"),
-    ],
-)
-def test_bad_definitions_are_refused(make, message):
-    with pytest.raises(ValueError, match=message):
-        make(MetricsRegistry())
-
-
-def test_wrong_labels_and_negative_increments_are_refused():
-    counter = MetricsRegistry().counter("c_total", "x", ["path"])
-    with pytest.raises(ValueError, match="takes labels"):
-        counter.inc(status="200")
-    with pytest.raises(ValueError, match="cannot go down"):
-        counter.inc(-1, path="/")
-
-
-def test_a_name_is_registered_once():
-    metrics = MetricsRegistry()
-    metrics.counter("c_total", "x")
-    with pytest.raises(ValueError, match="registered twice"):
-        metrics.gauge("c_total", "x")
-
-
-def test_parse_refuses_garbage():
-    with pytest.raises(ValueError, match="line 1"):
+def test_malformed_text_is_a_value_error():
+    with pytest.raises(ValueError):
         parse_metrics("this is not a sample line at all")
+
+
+COUNT_IN_A_PROCESS = """
+from workshop_lib.metrics import ServiceMetrics
+m = ServiceMetrics()
+m.predictions.labels(decision="approve").inc({n})
+"""
+
+
+def test_multiprocess_mode_adds_up_the_processes(tmp_path):
+    env = {**os.environ, MULTIPROC_ENV_VAR: str(tmp_path)}
+    for n in (3, 4):
+        code = COUNT_IN_A_PROCESS.format(n=n)
+        subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    scrape = (
+        "from workshop_lib.metrics import ServiceMetrics; print(ServiceMetrics().render().decode())"
+    )
+    text = subprocess.run(
+        [sys.executable, "-c", scrape], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    assert parse_metrics(text)[("predictions_total", (("decision", "approve"),))] == 7
+
+
+def test_setting_the_folder_after_import_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv(MULTIPROC_ENV_VAR, str(tmp_path))
+    with pytest.raises(RuntimeError, match="set after prometheus_client was imported"):
+        ServiceMetrics()

@@ -6,34 +6,40 @@ import math
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from workshop_lib import data, ops_metrics, schema
-from workshop_lib.metrics import MetricsRegistry, parse_metrics
+from workshop_lib.metrics import parse_metrics
 from workshop_lib.prediction_log import read_prediction_log
 from workshop_lib.servers import start_uvicorn
 
 
-def _service_metrics() -> tuple[MetricsRegistry, dict]:
-    """A registry shaped like the API's, with instruments to record into."""
-    registry = MetricsRegistry()
-    instruments = {
-        "requests": registry.counter(
-            "http_requests_total", "requests", ["method", "path", "status"]
-        ),
-        "duration": registry.histogram(
-            "http_request_duration_seconds", "latency", ["path"], buckets=(0.01, 0.1, 1.0)
-        ),
-        "predictions": registry.counter("predictions_total", "predictions", ["decision"]),
-        "model": registry.gauge("model_info", "version", ["version"]),
-    }
-    instruments["model"].set(1, version="1.2.0")
-    return registry, instruments
+class _Registry:
+    """A prometheus-client registry shaped like the API's, with instruments to record into."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        reg = self.registry
+        self.requests = Counter("http_requests", "r", ["method", "path", "status"], registry=reg)
+        self.duration = Histogram(
+            "http_request_duration_seconds", "l", ["path"], buckets=(0.01, 0.1, 1.0), registry=reg
+        )
+        self.predictions = Counter("predictions", "p", ["decision"], registry=reg)
+        Gauge("model_info", "v", ["version"], registry=reg).labels(version="1.2.0").set(1)
+
+    def render(self) -> str:
+        return generate_latest(self.registry).decode()
+
+
+def _service_metrics() -> tuple[_Registry, _Registry]:
+    registry = _Registry()
+    return registry, registry
 
 
 def _serve(instruments, path: str, status: str, seconds: float, times: int) -> None:
     for _ in range(times):
-        instruments["requests"].inc(method="POST", path=path, status=status)
-        instruments["duration"].observe(seconds, path=path)
+        instruments.requests.labels(method="POST", path=path, status=status).inc()
+        instruments.duration.labels(path=path).observe(seconds)
 
 
 def test_summary_counts_traffic_errors_latency_and_decisions():
@@ -42,8 +48,8 @@ def test_summary_counts_traffic_errors_latency_and_decisions():
     _serve(instruments, "/predict", "422", 0.05, 15)
     _serve(instruments, "/predict", "500", 0.5, 5)
     _serve(instruments, "/metrics", "200", 0.5, 50)  # scrapes: not user traffic
-    instruments["predictions"].inc(60, decision="approve")
-    instruments["predictions"].inc(20, decision="decline")
+    instruments.predictions.labels(decision="approve").inc(60)
+    instruments.predictions.labels(decision="decline").inc(20)
     summary = ops_metrics.summarize(parse_metrics(registry.render()))
     assert summary.requests == 100 and summary.requests_by_path == {"/predict": 100}
     assert (summary.server_errors, summary.client_errors) == (5, 15)

@@ -1,30 +1,49 @@
-"""A small Prometheus metrics registry: counters, gauges and histograms, no extra dependency.
+"""The model service's Prometheus metrics, with ``prometheus-client``, right with several workers.
 
-The service counts what it does in memory and ``GET /metrics`` renders the counts in the
-Prometheus text format, which a Prometheus server (or the monitoring chapter) scrapes::
+``GET /metrics`` renders these in the Prometheus text format, which a Prometheus server (or the
+monitoring chapter) scrapes::
 
     # HELP predictions_total Predictions made, by decision.
     # TYPE predictions_total counter
     predictions_total{decision="approve"} 41
 
-A histogram keeps cumulative bucket counts (``le`` = "less than or equal"), a sum and a count,
-so percentiles can be estimated later from any time window.
+The names are a fixed contract: ``http_requests_total{method,path,status}``,
+``http_request_duration_seconds{path}`` (histogram), ``predictions_total{decision}``,
+``model_info{version}``, plus the ``prediction_probability`` histogram.
+
+Several workers (``uvicorn --workers N``) are several processes, each counting on its own. In
+prometheus-client's multiprocess mode every process writes its counts to files in one folder and
+a scrape of any worker adds them all up. The measured pitfalls:
+
+- ``PROMETHEUS_MULTIPROC_DIR`` must be set *before* ``prometheus_client`` is imported (it
+  chooses where values live at import): set it in the environment that starts uvicorn.
+- Empty the folder before the service starts, never while it runs (the files are the counts).
+- Call ``ServiceMetrics.close`` in the lifespan's shutdown (``atexit`` never runs in uvicorn
+  workers) so that a stopped worker's live gauges disappear.
+- Gauges cannot be cleared across processes: a reload sets the old version's ``model_info``
+  to 0 and the new one's to 1 (``livemax``: the largest value among the live workers).
 """
 
 from __future__ import annotations
 
-import bisect
-import math
-import re
-import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import os
+from pathlib import Path
 
-_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)$")
-_LABEL_PAIR = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    values,
+)
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.parser import text_string_to_metric_families
 
+MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Request latencies in seconds: 1 ms to 10 s.
 LATENCY_BUCKETS: tuple[float, ...] = (
     0.001,
@@ -42,194 +61,97 @@ LATENCY_BUCKETS: tuple[float, ...] = (
 )
 # Probabilities: ten equal-width bins.
 PROBABILITY_BUCKETS: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(1, 11))
+# Label values are bounded: any other method or path is counted as OTHER.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"
 
-Labels = tuple[str, ...]
+disable_created_metrics()  # no *_created samples: counters and histograms only, as contracted
 
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _format_labels(names: Sequence[str], values: Sequence[str]) -> str:
-    if not names:
-        return ""
-    pairs = ",".join(f'{n}="{_escape(v)}"' for n, v in zip(names, values, strict=True))
-    return "{" + pairs + "}"
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def _format_value(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value))
+def multiprocess_dir() -> Path | None:
+    """The multiprocess folder if this process was started with one, else None.
+
+    Raises ``RuntimeError`` when the variable was set only after prometheus-client was imported
+    (its counts would then stay in memory and the scrape would miss them).
+    """
+    folder = os.environ.get(MULTIPROC_ENV_VAR)
+    if not folder:
+        return None
+    if values.ValueClass.__name__ != "MmapedValue":
+        raise RuntimeError(
+            f"{MULTIPROC_ENV_VAR} was set after prometheus_client was imported; set it in the "
+            "environment that starts the service"
+        )
+    path = Path(folder)
+    if not path.is_dir():
+        raise RuntimeError(f"{MULTIPROC_ENV_VAR}={folder} is not a folder: create it (empty)")
+    return path
 
 
-@dataclass
-class _Metric:
-    name: str
-    help: str
-    labelnames: tuple[str, ...] = ()
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    kind = "untyped"
-
-    def __post_init__(self) -> None:
-        if not _NAME.match(self.name):
-            raise ValueError(f"metric name {self.name!r} is not a valid Prometheus name")
-        for label in self.labelnames:
-            if not _LABEL.match(label) or label == "le":
-                raise ValueError(f"label name {label!r} is not allowed in metric {self.name!r}")
-
-    def _key(self, labels: dict[str, str]) -> Labels:
-        if set(labels) != set(self.labelnames):
-            raise ValueError(
-                f"metric {self.name!r} takes labels {list(self.labelnames)}, got {sorted(labels)}"
-            )
-        return tuple(str(labels[n]) for n in self.labelnames)
-
-    def header(self) -> list[str]:
-        return [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
-
-
-@dataclass
-class _SingleValueMetric(_Metric):
-    """A metric with one number per label set (counters and gauges)."""
-
-    _values: dict[Labels, float] = field(default_factory=dict, repr=False)
-
-    def render(self) -> list[str]:
-        with self._lock:
-            items = sorted(self._values.items())
-        return self.header() + [
-            f"{self.name}{_format_labels(self.labelnames, k)} {_format_value(v)}" for k, v in items
-        ]
-
-
-@dataclass
-class Counter(_SingleValueMetric):
-    """A number that only goes up (requests served, predictions made)."""
-
-    kind = "counter"
-
-    def inc(self, amount: float = 1.0, **labels: str) -> None:
-        if amount < 0:
-            raise ValueError(f"counter {self.name!r} cannot go down (inc by {amount})")
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = self._values.get(key, 0.0) + amount
-
-    def value(self, **labels: str) -> float:
-        return self._values.get(self._key(labels), 0.0)
-
-
-@dataclass
-class Gauge(_SingleValueMetric):
-    """A number that is set (the model version being served, queue length)."""
-
-    kind = "gauge"
-
-    def set(self, value: float, **labels: str) -> None:
-        key = self._key(labels)
-        with self._lock:
-            self._values[key] = float(value)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
-
-@dataclass
-class Histogram(_Metric):
-    """Counts of observations per bucket (cumulative when rendered), with their sum and count."""
-
-    kind = "histogram"
-    buckets: tuple[float, ...] = LATENCY_BUCKETS
-    _counts: dict[Labels, list[int]] = field(default_factory=dict, repr=False)
-    _sums: dict[Labels, float] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if list(self.buckets) != sorted(set(self.buckets)) or not self.buckets:
-            raise ValueError(f"histogram {self.name!r} needs increasing, distinct bucket bounds")
-
-    def observe(self, value: float, **labels: str) -> None:
-        if math.isnan(value):
-            raise ValueError(f"histogram {self.name!r} cannot observe NaN")
-        key = self._key(labels)
-        slot = bisect.bisect_left(self.buckets, value)  # first bound >= value; len = +Inf
-        with self._lock:
-            counts = self._counts.setdefault(key, [0] * (len(self.buckets) + 1))
-            counts[slot] += 1
-            self._sums[key] = self._sums.get(key, 0.0) + value
-
-    def count(self, **labels: str) -> int:
-        return sum(self._counts.get(self._key(labels), []))
-
-    def render(self) -> list[str]:
-        lines = self.header()
-        with self._lock:
-            items = sorted((k, list(c), self._sums[k]) for k, c in self._counts.items())
-        names = (*self.labelnames, "le")
-        for key, counts, total in items:
-            running = 0
-            for bound, count in zip((*self.buckets, math.inf), counts, strict=True):
-                running += count
-                labels = _format_labels(names, (*key, _format_value(bound)))
-                lines.append(f"{self.name}_bucket{labels} {running}")
-            plain = _format_labels(self.labelnames, key)
-            lines.append(f"{self.name}_sum{plain} {_format_value(total)}")
-            lines.append(f"{self.name}_count{plain} {running}")
-        return lines
-
-
-class MetricsRegistry:
-    """The metrics of one process, rendered together for ``GET /metrics``."""
-
-    content_type = "text/plain; version=0.0.4; charset=utf-8"
+class ServiceMetrics:
+    """The service's metrics and the registry ``GET /metrics`` renders."""
 
     def __init__(self) -> None:
-        self._metrics: dict[str, _Metric] = {}
+        self.folder = multiprocess_dir()
+        self.registry = CollectorRegistry()
+        # In multiprocess mode the metrics write to files and the collector reads them all.
+        own = None if self.folder else self.registry
+        if self.folder:
+            MultiProcessCollector(self.registry, path=str(self.folder))
+        self.requests = Counter(
+            "http_requests", "HTTP requests answered.", ["method", "path", "status"], registry=own
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer a request, in seconds.",
+            ["path"],
+            buckets=LATENCY_BUCKETS,
+            registry=own,
+        )
+        self.predictions = Counter(
+            "predictions", "Predictions made, by decision.", ["decision"], registry=own
+        )
+        self.probability = Histogram(
+            "prediction_probability",
+            "Predicted default probabilities.",
+            buckets=PROBABILITY_BUCKETS,
+            registry=own,
+        )
+        self.model_info = Gauge(
+            "model_info",
+            "The model version being served (value 1).",
+            ["version"],
+            registry=own,
+            multiprocess_mode="livemax",
+        )
 
-    def _add(self, metric: _Metric) -> _Metric:
-        if metric.name in self._metrics:
-            raise ValueError(f"metric {metric.name!r} is registered twice")
-        self._metrics[metric.name] = metric
-        return metric
+    def serving(self, version: str, previous: str | None = None) -> None:
+        """``model_info``: 1 for the version now served, 0 for the one it replaced."""
+        if previous is not None and previous != version:
+            self.model_info.labels(version=previous).set(0)
+        self.model_info.labels(version=version).set(1)
 
-    def counter(self, name: str, help: str, labelnames: Sequence[str] = ()) -> Counter:
-        return self._add(Counter(name, help, tuple(labelnames)))
+    def render(self) -> bytes:
+        """Every metric in the Prometheus text format (summed over workers if multiprocess)."""
+        return generate_latest(self.registry)
 
-    def gauge(self, name: str, help: str, labelnames: Sequence[str] = ()) -> Gauge:
-        return self._add(Gauge(name, help, tuple(labelnames)))
-
-    def histogram(
-        self,
-        name: str,
-        help: str,
-        labelnames: Sequence[str] = (),
-        buckets: Sequence[float] = LATENCY_BUCKETS,
-    ) -> Histogram:
-        return self._add(Histogram(name, help, tuple(labelnames), buckets=tuple(buckets)))
-
-    def render(self) -> str:
-        """Every metric in the Prometheus text exposition format."""
-        lines = [line for metric in self._metrics.values() for line in metric.render()]
-        return "\n".join(lines) + "\n"
+    def close(self) -> None:
+        """At shutdown: a stopped worker's live gauges leave the sum."""
+        if self.folder is not None:
+            mark_process_dead(os.getpid(), str(self.folder))
 
 
-def parse_metrics(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Read Prometheus text back: ``{(sample name, sorted label pairs): value}``.
+def parse_metrics(text: str) -> Samples:
+    """Read Prometheus text back with prometheus-client's own parser.
 
-    Enough for tests and notebooks to look up a value, e.g.
-    ``samples[("predictions_total", (("decision", "approve"),))]``.
+    Returns ``{(sample name, sorted label pairs): value}``, e.g.
+    ``samples[("predictions_total", (("decision", "approve"),))]``. Malformed text raises
+    ``ValueError``.
     """
-    samples = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        match = _SAMPLE.match(line)
-        if not match:
-            raise ValueError(f"line {number} is not a Prometheus sample: {line!r}")
-        name, labels, value = match.groups()
-        pairs = tuple(sorted(_LABEL_PAIR.findall(labels or "")))
-        samples[(name, pairs)] = float(value.replace("Inf", "inf"))
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = float(sample.value)
     return samples

@@ -18,6 +18,7 @@ release in one step, and see what changed between versions.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -190,8 +191,10 @@ def choose_bump(
 def reload_api(api_url: str, expected_version: str, timeout: float = 30.0) -> StageResult:
     """Ask a running API to load the production model again (``POST /admin/reload``)."""
     url = api_url.rstrip("/") + RELOAD_PATH
+    token = os.environ.get("ADMIN_TOKEN", "")  # the API's admin token (admin is off without it)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.post(url, timeout=timeout)
+        response = httpx.post(url, headers=headers, timeout=timeout)
     except httpx.HTTPError as error:
         return StageResult("reload", False, f"could not reach {url}: {type(error).__name__}")
     if response.status_code >= 400:

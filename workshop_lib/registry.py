@@ -213,6 +213,7 @@ class Registry:
                 "sha256": sha256_of(artifact),
                 "size_bytes": artifact.stat().st_size,
                 "notes": notes,
+                "onnx": _onnx_export_beside(model, staging),
                 **(extra or {}),
             }
             _write_json_atomically(staging / METADATA_NAME, metadata)
@@ -235,7 +236,17 @@ class Registry:
                 f"recorded {metadata['sha256'][:12]}…: the file was changed or truncated after "
                 "registration, so it will not be loaded"
             )
+        _verify_onnx_export(self.root / version, metadata)
         return metadata
+
+    def onnx_export(self, version: str) -> bytes:
+        """The verified bytes of a version's own ONNX export (``RegistryError`` if it has none)."""
+        metadata = self.verify(version)
+        export = metadata.get("onnx") or {}
+        if "artifact" not in export:
+            reason = export.get("error", "it was registered without one")
+            raise RegistryError(f"model {version} has no ONNX export: {reason}")
+        return (self.root / version / export["artifact"]).read_bytes()
 
     def load(self, ref: str = PRODUCTION) -> LoadedModel:
         """Load a version (``"1.2.0"``) or the version a stage points to (``"production"``)."""
@@ -287,6 +298,25 @@ class Registry:
         entry["stack"].pop()
         _write_json_atomically(self.root / STAGES_NAME, stages)
         return entry["stack"][-1]
+
+
+def _onnx_export_beside(model: Any, folder: Path) -> dict[str, Any]:
+    from workshop_lib.registry_onnx import export_beside
+
+    return export_beside(model, folder)
+
+
+def _verify_onnx_export(folder: Path, metadata: dict[str, Any]) -> None:
+    """A recorded ONNX export must be the registered file (same sha256), like the artifact."""
+    export = metadata.get("onnx") or {}
+    if "artifact" not in export:
+        return
+    path = folder / Path(export["artifact"]).name
+    if not path.is_file() or sha256_of(path) != export["sha256"]:
+        raise IntegrityError(
+            f"model {metadata['version']}: its ONNX export {path.name} is missing or was changed "
+            "after registration, so it will not be loaded"
+        )
 
 
 def _event(action: str, version: str, stack: list[str], reason: str) -> dict[str, str]:

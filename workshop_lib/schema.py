@@ -9,12 +9,13 @@ categories from here, so a change to a feature is made in exactly one place.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 SCHEMA_VERSION = "1"
 
@@ -34,6 +35,22 @@ Purpose = Literal[
 ]
 Term = Literal["36_months", "60_months"]
 Channel = Literal["online", "branch", "broker"]
+
+
+def _strict_number(value: Any) -> Any:
+    """Numbers must be numbers: ``true``/``false`` and numeric strings like ``"38"`` are refused.
+
+    JSON has a number type; a client that sends a string or a boolean for an amount has a bug
+    that silently scoring ``true`` as 1 would hide. The same rule holds for the API, the stream
+    and uploaded tables, because all three validate with this schema.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise ValueError(f"must be a JSON number, not {type(value).__name__}")
+    return value
+
+
+Integer = Annotated[int, BeforeValidator(_strict_number)]
+Number = Annotated[float, BeforeValidator(_strict_number)]
 
 
 class LoanApplication(BaseModel):
@@ -62,14 +79,14 @@ class LoanApplication(BaseModel):
         },
     )
 
-    age: int = Field(ge=18, le=100, description="Applicant age in years.")
-    annual_income: float = Field(ge=0, le=5_000_000, description="Gross yearly income in USD.")
-    loan_amount: float = Field(ge=500, le=1_000_000, description="Requested amount in USD.")
-    credit_score: int = Field(ge=300, le=850, description="FICO-style score.")
-    debt_to_income: float = Field(ge=0, le=2.0, description="Monthly debt / monthly income.")
-    employment_years: float = Field(ge=0, le=60, description="Years with current employer.")
-    num_credit_lines: int = Field(ge=0, le=80, description="Open credit lines.")
-    delinquencies_2y: int = Field(ge=0, le=30, description="Late payments in the last 2 years.")
+    age: Integer = Field(ge=18, le=100, description="Applicant age in years.")
+    annual_income: Number = Field(ge=0, le=5_000_000, description="Gross yearly income in USD.")
+    loan_amount: Number = Field(ge=500, le=1_000_000, description="Requested amount in USD.")
+    credit_score: Integer = Field(ge=300, le=850, description="FICO-style score.")
+    debt_to_income: Number = Field(ge=0, le=2.0, description="Monthly debt / monthly income.")
+    employment_years: Number = Field(ge=0, le=60, description="Years with current employer.")
+    num_credit_lines: Integer = Field(ge=0, le=80, description="Open credit lines.")
+    delinquencies_2y: Integer = Field(ge=0, le=30, description="Late payments in the last 2 years.")
     home_ownership: HomeOwnership
     purpose: Purpose
     term: Term

@@ -229,6 +229,8 @@ def start_uvicorn(
         "--workers",
         str(workers),
         "--no-access-log",
+        "--timeout-keep-alive",
+        "75",  # longer than clients keep idle connections (see apps/api.py)
     ]
     return start_server(command, name=name, env=env, timeout=timeout)
 

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from workshop_lib.api_contract import BatchRequest
 from workshop_lib.exercises.core import Exercise, close_to, register
 from workshop_lib.schema import EXAMPLE_APPLICATION
-from workshop_lib.serving import BatchRequest
 
 _EXAMPLE = EXAMPLE_APPLICATION
 
