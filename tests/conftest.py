@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop_lib import data, training
+from workshop_lib import data, signing, training
 from workshop_lib.registry import PRODUCTION, Registry
 
 
@@ -22,6 +22,18 @@ def require_in_ci(binary: str) -> str | None:
             )
         pytest.skip(f"{binary} is not installed (.ci/run installs it)")
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_keys(tmp_path_factory) -> Path:
+    """Tests sign with throw-away keys, never the workbook's own ``runtime/keys``.
+
+    Set in the environment too, so the servers and programs a test starts verify with them.
+    """
+    folder = tmp_path_factory.mktemp("keys")
+    os.environ["WORKBOOK_KEYS_DIR"] = str(folder)
+    signing.KEYS_DIR = folder
+    return folder
 
 
 @pytest.fixture(scope="session")

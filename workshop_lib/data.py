@@ -77,6 +77,8 @@ _PURPOSE_RISK = {
     "small_business": 0.6,
     "green_energy": -0.1,
 }
+# The schema's upper bound: the generator never makes a row its own checks refuse.
+_MAX_EMPLOYMENT_YEARS = next(f.maximum for f in schema.NUMERIC if f.name == "employment_years")
 _HOME_WEIGHTS = {"rent": 0.38, "mortgage": 0.42, "own": 0.15, "other": 0.05}
 _HOME_RISK = {"rent": 0.2, "mortgage": 0.0, "own": -0.2, "other": 0.1}
 _TERM_WEIGHTS = {"36_months": 0.72, "60_months": 0.28}
@@ -147,7 +149,7 @@ def make_applications(
     age = np.clip(np.rint(age), 18, 85).astype("int64")
     income = rng.lognormal(np.log(60_000), 0.55, n) * spec.income_factor
     income = np.round(np.clip(income, 8_000, 2_000_000), -2)
-    employment = np.minimum(rng.exponential(6, n), age - 18)
+    employment = np.minimum(rng.exponential(6, n), np.minimum(age - 18, _MAX_EMPLOYMENT_YEARS))
     employment = np.round(employment * 2) / 2
     credit = rng.normal(690, 65, n) + 0.8 * (age - 41) - 60 * segment
     credit = np.clip(np.rint(credit), 300, 850).astype("int64")

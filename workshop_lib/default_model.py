@@ -41,10 +41,15 @@ def train_and_register(registry: Registry, kind: training.ModelKind = training.D
 
 
 def ensure_default_model(registry: Registry | None = None, verbose: bool = True) -> str:
-    """The production version, after training the default model if there is none."""
+    """The production version, after training the default model if there is none.
+
+    An existing production version is verified (signature, fields, sha256) so a registry that
+    cannot serve says why here, not in the middle of a chapter.
+    """
     registry = registry or Registry()
     current = registry.stage(PRODUCTION)
     if current is not None:
+        registry.verify(current)
         if verbose:
             print(f"production model: version {current} (already in {registry.root})")
         return current

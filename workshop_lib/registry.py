@@ -1,26 +1,39 @@
-"""A file-based model registry: semantic versions, checked artifacts, and stage pointers.
+"""A file-based model registry: semantic versions, signed metadata, and stage pointers.
 
 Layout under the registry root::
 
     models/
-      1.0.0/model.skops      the fitted pipeline in skops format (no unchecked pickle)
-      1.0.0/metadata.json    version, metrics, data fingerprint, schema, sha256 of the artifact
-      stages.json            which version each stage (e.g. "production") points to, with history
+      1.0.0/model.skops         the fitted pipeline in skops format (no unchecked pickle)
+      1.0.0/metadata.json       version, threshold, metrics, data fingerprint, schema, and the
+                                artifact's sha256
+      1.0.0/metadata.sig.json   an Ed25519 signature of metadata.json
+      stages.json               which version each stage (e.g. "production") points to, with history
 
-Loading re-computes the artifact's sha256 and refuses a file that does not match, then refuses
-any type that is not on ``TRUSTED_TYPES``: a tampered model is never executed.
+A sha256 stored next to a file only catches accidents: whoever can rewrite the file can rewrite
+the checksum too. So each version's whole metadata (threshold and artifact sha256 included) is
+signed with the ``registry`` key of :mod:`workshop_lib.signing`, kept outside the registry folder
+(``runtime/keys``). Before a version is loaded or promoted, ``verify`` checks the signature, the
+metadata's fields and the artifact's sha256 (:mod:`workshop_lib.registry_integrity`); ``load``
+then refuses any type not on ``TRUSTED_TYPES``. Someone who can write the registry folder but
+cannot read the key cannot make it load a model, or a threshold, that was not registered.
+Versions are semantic versions (``1.2.0``), folders directly inside the registry: nothing else
+is promoted or loaded.
+
+Promotions and rollbacks read, change and rewrite ``stages.json`` under an exclusive file lock
+(``.stages.lock``), so concurrent processes never lose each other's history entries.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import fcntl
 import os
 import platform
 import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version as installed_version
@@ -28,12 +41,26 @@ from pathlib import Path
 from typing import Any, Literal
 
 import skops.io as sio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from workshop_lib import paths, schema
+from workshop_lib import paths, schema, signing
+from workshop_lib.registry_integrity import (
+    METADATA_NAME,
+    IntegrityError,
+    RegistryError,
+    check_signature,
+    check_threshold,
+    checked_artifact_name,
+    read_json_object,
+    sha256_of,
+    sign_version,
+    write_json_atomically,
+)
 
 ARTIFACT_NAME = "model.skops"
-METADATA_NAME = "metadata.json"
 STAGES_NAME = "stages.json"
+STAGES_LOCK_NAME = ".stages.lock"
+KEY_PURPOSE = "registry"
 PRODUCTION = "production"
 FIRST_VERSION = "1.0.0"
 
@@ -46,19 +73,12 @@ TRUSTED_TYPES: tuple[str, ...] = (
 
 Bump = Literal["major", "minor", "patch"]
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-
-
-class RegistryError(RuntimeError):
-    """Something asked of the registry cannot be done; the message says what and why."""
-
-
-class IntegrityError(RegistryError):
-    """An artifact is not the file that was registered (tampered, truncated or untrusted)."""
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
     """``"1.2.3"`` -> ``(1, 2, 3)``; anything else is a ``RegistryError``."""
-    match = _SEMVER.match(version)
+    match = _SEMVER.match(version) if isinstance(version, str) else None
     if not match:
         raise RegistryError(f"{version!r} is not a semantic version like '1.2.3'")
     major, minor, patch = map(int, match.groups())
@@ -77,15 +97,6 @@ def bump_version(version: str | None, part: Bump) -> str:
     if part == "patch":
         return f"{major}.{minor}.{patch + 1}"
     raise RegistryError(f"unknown version bump {part!r}; use major, minor or patch")
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def code_version() -> str:
@@ -121,11 +132,14 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def _write_json_atomically(path: Path, content: Any) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-        json.dump(content, tmp, indent=2, sort_keys=True)
-        tmp.write("\n")
-    os.replace(tmp.name, path)
+def check_stage_name(name: str) -> str:
+    """A stage name: lower-case letters, digits, ``-`` and ``_`` (``production``, ``canary``)."""
+    if not isinstance(name, str) or not _STAGE_NAME.match(name):
+        raise RegistryError(
+            f"{name!r} is neither a semantic version like '1.2.0' nor a stage name like "
+            f"{PRODUCTION!r} (lower-case letters, digits, '-' and '_')"
+        )
+    return name
 
 
 @dataclass
@@ -145,10 +159,19 @@ class LoadedModel:
 
 
 class Registry:
-    """Versioned models in a folder, each checked by sha256 before it is loaded."""
+    """Versioned models in a folder, each signed, and checked before it is loaded."""
 
-    def __init__(self, root: Path | str | None = None):
+    def __init__(self, root: Path | str | None = None, key: Ed25519PrivateKey | None = None):
+        """``key`` signs and verifies; by default ``signing.ensure_key("registry")``."""
         self.root = Path(root) if root is not None else paths.MODELS_DIR
+        self._key = key
+
+    @property
+    def key(self) -> Ed25519PrivateKey:
+        """The private key that signs this registry's versions (created on first use)."""
+        if self._key is None:
+            self._key = signing.ensure_key(KEY_PURPOSE)
+        return self._key
 
     # -- versions -------------------------------------------------------------------------
     def versions(self) -> list[str]:
@@ -163,12 +186,13 @@ class Registry:
         return versions[-1] if versions else None
 
     def metadata(self, version: str) -> dict[str, Any]:
-        """The metadata of one registered version."""
+        """The metadata of one registered version (read, not verified: see ``verify``)."""
+        parse_version(version)
         path = self.root / version / METADATA_NAME
         if not path.exists():
             known = ", ".join(self.versions()) or "none"
             raise RegistryError(f"model version {version!r} is not registered (known: {known})")
-        return json.loads(path.read_text())
+        return read_json_object(path)
 
     def register(
         self,
@@ -182,11 +206,12 @@ class Registry:
         notes: str = "",
         extra: dict[str, Any] | None = None,
     ) -> str:
-        """Save ``model`` as the next version (by ``bump``) and return that version.
+        """Save and sign ``model`` as the next version (by ``bump``) and return that version.
 
         The folder appears all at once (written aside, then renamed), so a crash never leaves
         a half-written version behind.
         """
+        check_threshold(threshold, "register")
         self.root.mkdir(parents=True, exist_ok=True)
         version = bump_version(self.latest_version(), bump)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
@@ -216,7 +241,8 @@ class Registry:
                 "onnx": _onnx_export_beside(model, staging),
                 **(extra or {}),
             }
-            _write_json_atomically(staging / METADATA_NAME, metadata)
+            write_json_atomically(staging / METADATA_NAME, metadata)
+            sign_version(staging, self.key)
             os.rename(staging, self.root / version)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
@@ -224,9 +250,14 @@ class Registry:
         return version
 
     def verify(self, version: str) -> dict[str, Any]:
-        """Check that a version's artifact is exactly the registered file; return its metadata."""
+        """Check a version's signature, metadata and artifact; return its metadata.
+
+        An ``IntegrityError`` says what does not match: nothing of a version that fails here is
+        loaded or promoted.
+        """
         metadata = self.metadata(version)
-        artifact = self.root / version / metadata["artifact"]
+        check_signature(self.root / version, metadata, self.key)
+        artifact = self.root / version / checked_artifact_name(version, metadata)
         if not artifact.exists():
             raise IntegrityError(f"model {version}: artifact {artifact.name} is missing")
         actual = sha256_of(artifact)
@@ -250,7 +281,7 @@ class Registry:
 
     def load(self, ref: str = PRODUCTION) -> LoadedModel:
         """Load a version (``"1.2.0"``) or the version a stage points to (``"production"``)."""
-        version = ref if _SEMVER.match(ref) else self.stage(ref)
+        version = ref if isinstance(ref, str) and _SEMVER.match(ref) else self.stage(ref)
         if version is None:
             raise RegistryError(
                 f"no model is in stage {ref!r}; train and promote one first (make model)"
@@ -266,38 +297,76 @@ class Registry:
     # -- stages ---------------------------------------------------------------------------
     def _stages(self) -> dict[str, Any]:
         path = self.root / STAGES_NAME
-        return json.loads(path.read_text()) if path.exists() else {}
+        if not path.exists():
+            return {}
+        stages = read_json_object(path)
+        for name, entry in stages.items():
+            if not (
+                isinstance(entry, dict)
+                and isinstance(entry.get("log"), list)
+                and isinstance(entry.get("stack"), list)
+                and all(isinstance(v, str) and _SEMVER.match(v) for v in entry["stack"])
+            ):
+                raise RegistryError(
+                    f"{path}: stage {name!r} must be {{'stack': [semantic versions], 'log': "
+                    "[events]}; restore the file, or delete it to start the stages afresh"
+                )
+        return stages
+
+    @contextmanager
+    def _locked_stages(self) -> Iterator[dict[str, Any]]:
+        """The stages, read under an exclusive lock and written back when the block ends.
+
+        The lock (``fcntl.flock`` on ``.stages.lock``) is held from the read to the write, so
+        two processes promoting at once take turns instead of overwriting each other's entries.
+        An exception in the block writes nothing.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / STAGES_LOCK_NAME).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+            stages = self._stages()
+            yield stages
+            write_json_atomically(self.root / STAGES_NAME, stages)
 
     def stage(self, name: str = PRODUCTION) -> str | None:
         """The version a stage points to, or None."""
-        stack = self._stages().get(name, {}).get("stack", [])
+        stack = self._stages().get(check_stage_name(name), {}).get("stack", [])
         return stack[-1] if stack else None
 
     def history(self, name: str = PRODUCTION) -> list[dict[str, str]]:
         """Every promotion and rollback of a stage, oldest first."""
-        return self._stages().get(name, {}).get("log", [])
+        return self._stages().get(check_stage_name(name), {}).get("log", [])
 
     def promote(self, version: str, stage: str = PRODUCTION, reason: str = "") -> None:
         """Point ``stage`` at ``version`` (verified first), remembering the previous one."""
+        check_stage_name(stage)
         self.verify(version)
-        stages = self._stages()
-        entry = stages.setdefault(stage, {"stack": [], "log": []})
-        if entry["stack"] and entry["stack"][-1] == version:
-            return
-        entry["log"].append(_event("promote", version, entry["stack"], reason))
-        entry["stack"].append(version)
-        _write_json_atomically(self.root / STAGES_NAME, stages)
+        with self._locked_stages() as stages:
+            entry = stages.setdefault(stage, {"stack": [], "log": []})
+            if entry["stack"] and entry["stack"][-1] == version:
+                return
+            entry["log"].append(_event("promote", version, entry["stack"], reason))
+            entry["stack"].append(version)
 
     def rollback(self, stage: str = PRODUCTION, reason: str = "") -> str:
-        """Point ``stage`` back at the version it had before the last promotion; return it."""
-        stages = self._stages()
-        entry = stages.get(stage, {"stack": [], "log": []})
-        if len(entry["stack"]) < 2:
-            raise RegistryError(f"stage {stage!r} has no earlier version to roll back to")
-        entry["log"].append(_event("rollback", entry["stack"][-2], entry["stack"], reason))
-        entry["stack"].pop()
-        _write_json_atomically(self.root / STAGES_NAME, stages)
-        return entry["stack"][-1]
+        """Point ``stage`` back at the version it had before the last promotion; return it.
+
+        That version is verified first: a deleted or tampered one is refused, and the stage
+        keeps serving what it served.
+        """
+        check_stage_name(stage)
+        with self._locked_stages() as stages:
+            entry = stages.get(stage, {"stack": [], "log": []})
+            if len(entry["stack"]) < 2:
+                raise RegistryError(f"stage {stage!r} has no earlier version to roll back to")
+            target = entry["stack"][-2]
+            try:
+                self.verify(target)
+            except RegistryError as error:
+                raise RegistryError(f"cannot roll {stage} back to {target}: {error}") from error
+            entry["log"].append(_event("rollback", target, entry["stack"], reason))
+            entry["stack"].pop()
+            return target
 
 
 def _onnx_export_beside(model: Any, folder: Path) -> dict[str, Any]:
