@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
-	edge bench reset demo-ready tflite tflite-check fleet
+	edge bench reset demo-ready tflite tflite-check fleet \
+	airflow airflow-env airflow-lock
 
 help:
 	@sed -n '2,4p' Makefile
@@ -97,3 +98,23 @@ reset: $(INSTALLED)  ## stop stray servers, delete models/ and runtime/ (nothing
 
 demo-ready: model  ## run every notebook into runtime/executed/ before class; prints timings
 	$(BIN)/python -m workshop_lib.demo_ready
+
+# --- Apache Airflow (chapter 02b), in its own pinned environment --------------------------------
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_ENV := AIRFLOW_HOME=$(CURDIR)/runtime/airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/apps/airflow/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__CORE__PARALLELISM=2 PATH=$(CURDIR)/$(AIRFLOW_VENV)/bin:$$PATH
+AIRFLOW_DAY ?= 2025-02-01
+
+$(AIRFLOW_VENV)/.installed: requirements-airflow.txt $(INSTALLED)
+	test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(BIN)/uv pip install --quiet --python $(AIRFLOW_VENV)/bin/python -r requirements-airflow.txt
+	touch $@
+
+airflow-env: $(AIRFLOW_VENV)/.installed
+
+airflow: model airflow-env  ## the DAG for one day (the run of AIRFLOW_DAY scores the day before)
+	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/airflow db migrate >/dev/null
+	$(AIRFLOW_ENV) WORKBOOK_BATCH_ARGS="--generate 20000" $(AIRFLOW_VENV)/bin/airflow dags test daily_scoring $(AIRFLOW_DAY)
+
+airflow-lock: $(INSTALLED)  ## re-pin requirements-airflow.txt from requirements-airflow.in
+	$(BIN)/uv pip compile requirements-airflow.in --universal --python-version 3.11 -o requirements-airflow.txt

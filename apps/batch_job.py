@@ -1,4 +1,4 @@
-"""The daily batch job: score a day's applications with Dask and store the predictions.
+"""The daily batch job: score a day's applications (Dask, pandas or Spark) and store them.
 
     python -m apps.batch_job --date 2025-01-31                   # one day
     python -m apps.batch_job --backfill 2025-01-01 2025-01-07    # several past days, in order
@@ -6,8 +6,10 @@
 
 Add ``--generate 200000`` to create a day's synthetic input first when it has none, ``--dask
 local`` to run on a distributed LocalCluster (its dashboard link is printed) or ``--dask
-tcp://host:8786`` to use a remote Dask scheduler. Exit code 1 means a run failed; the run log
-(``batch_runs`` in the database) says why.
+tcp://host:8786`` to use a remote Dask scheduler. ``--engine spark`` scores on Apache Spark
+(``local[1]``, needs Java 17) and ``--engine pandas`` one partition after another without
+an engine; both store exactly what the Dask engine stores. Exit code 1 means a run failed;
+the run log (``batch_runs`` in the database) says why.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from workshop_lib import batch, scheduling
+from workshop_lib import batch, pandas_engine, scheduling, spark_engine
 from workshop_lib.registry import Registry
 from workshop_lib.store import DEFAULT_URL
 
@@ -31,6 +33,9 @@ def day_argument(text: str) -> date:
         return batch.parse_day(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+ENGINES = ("dask", "pandas", "spark")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -53,6 +58,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", default=DEFAULT_URL, help="predictions database URL")
     parser.add_argument("--registry", type=Path, default=None, help="model registry folder")
     parser.add_argument("--model", default="production", help="stage or version to score with")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="dask", help="what scores the partitions"
+    )
+    parser.add_argument("--spark-master", default="local[1]", help="with --engine spark")
     parser.add_argument(
         "--dask", default="threads", help="threads | sync | local | tcp://scheduler:8786"
     )
@@ -85,7 +94,24 @@ def dask_scheduler(choice: str, workers: int) -> Iterator[Any]:
         yield client
 
 
-def score_day(day: date, args: argparse.Namespace, scheduler: Any) -> batch.RunSummary:
+@contextlib.contextmanager
+def batch_engine(args: argparse.Namespace) -> Iterator[batch.Engine | None]:
+    """The engine of ``--engine``: None for Dask (``run_day``'s own), else pandas or Spark."""
+    if args.engine == "pandas":
+        yield pandas_engine.PandasEngine()
+    elif args.engine == "spark":
+        try:
+            with spark_engine.spark_session(args.spark_master) as session:
+                yield spark_engine.SparkEngine(session)
+        except spark_engine.JavaMissingError as error:
+            raise SystemExit(f"--engine spark: {error}") from None
+    else:
+        yield None
+
+
+def score_day(
+    day: date, args: argparse.Namespace, scheduler: Any, engine: batch.Engine | None
+) -> batch.RunSummary:
     """One day: generate its input if asked and missing, then run the job."""
     if args.generate and not batch.day_folder(day, args.data).is_dir():
         batch.write_day(day, args.generate, root=args.data, rows_per_file=args.rows_per_file)
@@ -96,18 +122,19 @@ def score_day(day: date, args: argparse.Namespace, scheduler: Any) -> batch.RunS
         registry=Registry(args.registry),
         model=args.model,
         scheduler=scheduler,
-        workers=args.workers,
+        workers=1 if args.engine != "dask" else args.workers,
         force=args.force,
         progress=not args.quiet,
+        engine=engine,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with dask_scheduler(args.dask, args.workers) as scheduler:
+    with dask_scheduler(args.dask, args.workers) as scheduler, batch_engine(args) as engine:
 
         def job(day: date) -> batch.RunSummary:
-            return score_day(day, args, scheduler)
+            return score_day(day, args, scheduler, engine)
 
         if args.date:
             outcomes = [scheduling.run_job(job, args.date)]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import dask
 import dask.dataframe as dd
@@ -456,7 +456,7 @@ def _parallelism(scheduler: Any, workers: int) -> int:
     return max(1, sum(scheduler.nthreads().values()))
 
 
-def _write_partition(
+def write_partition(
     store: PredictionStore, scored: pd.DataFrame, part: tuple[str, str], run: RunSummary
 ) -> None:
     """Upsert one scored partition and mark it written, in one transaction."""
@@ -476,8 +476,19 @@ def _write_partition(
         )
 
 
+class Engine(Protocol):
+    """What scores a day's partitions besides Dask (``pandas_engine``, ``spark_engine``)."""
+
+    name: str  # recorded as the run's ``scheduler`` in the run log
+
+    def score_and_write(
+        self, job: Job, files: list[Path], signatures: list[str], ref: ModelRef
+    ) -> None:
+        """Score ``files`` and store each one's predictions with ``job.store_partition``."""
+
+
 @dataclass
-class _Job:
+class Job:
     """One run's settings and state, passed between the steps of ``run_day``."""
 
     day: date
@@ -487,6 +498,7 @@ class _Job:
     scheduler: Any
     parallel: int
     progress: bool
+    engine: Engine | None = None
 
     def compute(self, tasks: list) -> tuple:
         return dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.parallel)
@@ -498,30 +510,36 @@ class _Job:
         if problems:
             raise BatchInputError(self.day, problems)
 
+    def progress_bar(self) -> tqdm:
+        """A bar over the day's partitions, starting at those already written."""
+        return tqdm(
+            total=self.run.partitions,
+            initial=self.run.skipped,
+            unit="part",
+            desc=f"scoring {self.run.run_date}",
+            disable=not self.progress,
+        )
+
+    def store_partition(self, path: Path, signature: str, scored: pd.DataFrame) -> None:
+        """Write one scored partition (one transaction) and count it; time spent is "write"."""
+        started = time.perf_counter()
+        write_partition(self.store, scored, (path.name, signature), self.run)
+        self.run.rows += len(scored)
+        self.run.written += 1
+        self.run.seconds["write"] += time.perf_counter() - started
+
     def score_and_write(self, files: list[Path], signatures: list[str], ref: ModelRef) -> None:
         """Score the files' partitions a few at a time; write each as soon as it is scored."""
         scored = score_applications(load_applications(files), ref)
         parts = list(zip(files, signatures, scored.to_delayed(), strict=True))
-        run = self.run
-        bar = tqdm(
-            total=run.partitions,
-            initial=run.skipped,
-            unit="part",
-            desc=f"scoring {run.run_date}",
-            disable=not self.progress,
-        )
-        with bar:
+        with self.progress_bar() as bar:
             for start in range(0, len(parts), self.parallel):
                 group = parts[start : start + self.parallel]
                 results, seconds = timed(lambda group=group: self.compute([t for *_, t in group]))
-                run.seconds["score"] += seconds
-                started = time.perf_counter()
+                self.run.seconds["score"] += seconds
                 for (path, signature, _), frame in zip(group, results, strict=True):
-                    _write_partition(self.store, frame, (path.name, signature), run)
-                    run.rows += len(frame)
-                    run.written += 1
+                    self.store_partition(path, signature, frame)
                     bar.update(1)
-                run.seconds["write"] += time.perf_counter() - started
 
     def execute(self, data_root: Path, registry: Registry, model: str, force: bool) -> None:
         """Check, skip what is already written, then score and write the rest."""
@@ -547,7 +565,11 @@ class _Job:
             threads = None if self.parallel == 1 else 1
             ref = ModelRef(str(registry.root.resolve()), version, omp_threads=threads)
             self.progress = self.progress and len(todo) > 1
-            self.score_and_write([files[i] for i in todo], [signatures[i] for i in todo], ref)
+            todo_files, todo_signatures = [files[i] for i in todo], [signatures[i] for i in todo]
+            if self.engine is None:
+                self.score_and_write(todo_files, todo_signatures, ref)
+            else:
+                self.engine.score_and_write(self, todo_files, todo_signatures, ref)
 
 
 def run_day(
@@ -561,6 +583,7 @@ def run_day(
     workers: int = 2,
     force: bool = False,
     progress: bool = False,
+    engine: Engine | None = None,
 ) -> RunSummary:
     """Score one day's applications and store the predictions; return what the run did.
 
@@ -568,16 +591,20 @@ def run_day(
     ``LocalCluster`` here, or a remote cluster by its address). A day whose partitions were
     all written with the same model and unchanged files is skipped; ``force`` rescores it.
     Bad input raises ``BatchInputError`` before anything is written; every failure is recorded
-    in ``batch_runs`` with its message.
+    in ``batch_runs`` with its message. ``engine`` scores with something other than Dask
+    (``pandas_engine.PandasEngine``, ``spark_engine.SparkEngine``); the checks, skips, writes
+    and run log stay the same.
     """
     day = parse_day(day)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     store = PredictionStore(store_url)
     log = RunLog(store)
-    run = RunSummary(log.start(day, scheduler_name(scheduler)), day.isoformat(), "running")
+    name = engine.name if engine else scheduler_name(scheduler)
+    run = RunSummary(log.start(day, name), day.isoformat(), "running")
     run.seconds = {"check": 0.0, "score": 0.0, "write": 0.0}
-    job = _Job(day, run, store, log, scheduler, _parallelism(scheduler, workers), progress)
+    parallel = _parallelism(scheduler, workers)
+    job = Job(day, run, store, log, scheduler, parallel, progress, engine)
     if progress and not isinstance(scheduler, str):
         print(f"Dask dashboard: {scheduler.dashboard_link}", flush=True)
     started = time.perf_counter()

@@ -40,7 +40,6 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any, Literal
 
-import skops.io as sio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from workshop_lib import paths, schema, signing
@@ -214,6 +213,8 @@ class Registry:
         check_threshold(threshold, "register")
         self.root.mkdir(parents=True, exist_ok=True)
         version = bump_version(self.latest_version(), bump)
+        import skops.io as sio  # here, not at the top: a Spark driver imports no scikit-learn
+
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
         try:
             artifact = staging / ARTIFACT_NAME
@@ -286,6 +287,8 @@ class Registry:
             raise RegistryError(
                 f"no model is in stage {ref!r}; train and promote one first (make model)"
             )
+        import skops.io as sio  # here, not at the top: a Spark driver imports no scikit-learn
+
         metadata = self.verify(version)
         artifact = self.root / version / metadata["artifact"]
         untrusted = sio.get_untrusted_types(file=artifact)
