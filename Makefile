@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
-	edge bench reset demo-ready
+	edge bench reset demo-ready book
 
 help:
 	@sed -n '2,4p' Makefile
@@ -33,7 +33,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .
 
-test: model lint
+test: model lint book
 	$(BIN)/python -m pytest
 
 notebooks: model  ## re-run every notebook in place, saving fresh outputs
@@ -79,3 +79,19 @@ reset: $(INSTALLED)  ## stop stray servers, delete models/ and runtime/ (nothing
 
 demo-ready: model  ## run every notebook into runtime/executed/ before class; prints timings
 	$(BIN)/python -m workshop_lib.demo_ready
+
+# --- the website (README: "The website") ----------------------------------------------------
+BOOK_VENV := .venv-book
+BOOK_INSTALLED := $(BOOK_VENV)/.installed
+BOOK_SOURCE := _build/book/source
+BOOK_SITE := _build/book/_build/html
+
+$(BOOK_INSTALLED): book/requirements-book.txt $(INSTALLED)
+	test -x $(BOOK_VENV)/bin/python || $(PYTHON) -m venv $(BOOK_VENV)
+	$(BIN)/uv pip install --quiet --python $(BOOK_VENV)/bin/python -r book/requirements-book.txt
+	touch $(BOOK_INSTALLED)
+
+book: $(INSTALLED) $(BOOK_INSTALLED)  ## the website from the notebooks' saved outputs, into _build/book/_build/html
+	$(BIN)/python -m tools.book_source $(BOOK_SOURCE)
+	$(BOOK_VENV)/bin/jupyter-book build $(BOOK_SOURCE) --path-output _build/book -W -n --keep-going
+	$(BIN)/python -m tools.site_links $(BOOK_SITE)
