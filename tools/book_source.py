@@ -147,7 +147,7 @@ def app_page(app: Path, targets: list[MakeTarget]) -> str:
     module = f"apps.{app.stem}"
     docstring = ast.get_docstring(ast.parse(app.read_text()))
     if not docstring:
-        raise BookSourceError(f"{app.relative_to(ROOT)} has no docstring to document it")
+        raise BookSourceError(f"apps/{app.name} has no docstring to document it")
     summary, _, details = docstring.partition("\n")
     runs = [
         target
@@ -156,7 +156,7 @@ def app_page(app: Path, targets: list[MakeTarget]) -> str:
     ]
     if not runs and module not in docstring and f"apps/{app.name}" not in docstring:
         raise BookSourceError(
-            f"{app.relative_to(ROOT)}: no Makefile target and no command in its docstring runs it"
+            f"apps/{app.name}: no Makefile target and no command in its docstring runs it"
         )
     lines = [f"# `apps/{app.name}`", "", summary.strip(), ""]
     if runs:
@@ -251,7 +251,8 @@ def write_source(out: Path, schema: dict) -> list[str]:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    shutil.copy(ROOT / "book" / "_config.yml", out / "_config.yml")
+    for name in ("_config.yml", "favicon.svg", "site_fixes.py"):
+        shutil.copy(ROOT / "book" / name, out / name)
     shutil.copytree(
         NOTEBOOKS, out / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb")
     )
