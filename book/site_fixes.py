@@ -10,12 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 
-def _one_of_each_script(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
-    seen: set[tuple[str, str]] = set()  # (file, inline body): the same script at two priorities
+def _one_of_each_script(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    seen: set[tuple[str, str]] = (
+        set()
+    )  # (file, inline body): one inline script comes as None and as ""
     unique = []
     for script in context.get("script_files", []):
         attributes = getattr(script, "attributes", {})
-        key = (str(getattr(script, "filename", script)), str(attributes.get("body", "")))
+        key = (str(getattr(script, "filename", script) or ""), str(attributes.get("body", "")))
         if key not in seen:
             seen.add(key)
             unique.append(script)
