@@ -1,4 +1,4 @@
-"""The website (`make book`, which `make test` runs first): its source, its links, a real browser."""
+"""The website (`make book`, run by `make test` first): its source, links, a real browser."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from test_frontend import Page, open_tab
 from websockets.sync.client import connect
 
 from conftest import require_in_ci
-from test_frontend import Page, open_tab
 from tools import book_source, site_links
 from workshop_lib import paths
 from workshop_lib.servers import free_port
