@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
 	edge bench reset demo-ready tflite tflite-check fleet \
-	airflow airflow-env airflow-lock
+	airflow airflow-env airflow-lock book
 
 help:
 	@sed -n '2,4p' Makefile
@@ -18,8 +18,9 @@ help:
 $(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "The workbook needs Python 3.11; $(PYTHON) is %d.%d. Install 3.11 or run: make PYTHON=/path/to/python3.11" % v)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.lock)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
@@ -34,7 +35,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .
 
-test: model lint
+test: model lint book
 	$(BIN)/python -m pytest
 
 notebooks: model  ## re-run every notebook in place, saving fresh outputs
@@ -118,3 +119,19 @@ airflow: model airflow-env  ## the DAG for one day (the run of AIRFLOW_DAY score
 
 airflow-lock: $(INSTALLED)  ## re-pin requirements-airflow.txt from requirements-airflow.in
 	$(BIN)/uv pip compile requirements-airflow.in --universal --python-version 3.11 -o requirements-airflow.txt
+
+# --- the website (README: "The website") ----------------------------------------------------
+BOOK_VENV := .venv-book
+BOOK_INSTALLED := $(BOOK_VENV)/.installed
+BOOK_SOURCE := _build/book/source
+BOOK_SITE := _build/book/_build/html
+
+$(BOOK_INSTALLED): book/requirements-book.txt $(INSTALLED)
+	test -x $(BOOK_VENV)/bin/python || $(PYTHON) -m venv $(BOOK_VENV)
+	$(BIN)/uv pip install --quiet --python $(BOOK_VENV)/bin/python -r book/requirements-book.txt
+	touch $(BOOK_INSTALLED)
+
+book: $(INSTALLED) $(BOOK_INSTALLED)  ## the website from the notebooks' saved outputs, into _build/book/_build/html
+	$(BIN)/python -m tools.book_source $(BOOK_SOURCE)
+	$(BOOK_VENV)/bin/jupyter-book build $(BOOK_SOURCE) --path-output _build/book -W -n --keep-going
+	$(BIN)/python -m tools.site_links $(BOOK_SITE)
