@@ -173,8 +173,15 @@ def test_command_line(registry, capsys):
 
 
 @pytest.mark.slow
-def test_the_running_api_follows_promotion_and_rollback(registry, new_data, small_frames, tmp_path):
-    env = {"MODEL_REGISTRY": str(registry.root), "PREDICTION_LOG": str(tmp_path / "log.jsonl")}
+def test_the_running_api_follows_promotion_and_rollback(
+    registry, new_data, small_frames, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ADMIN_TOKEN", "test-admin-token")  # the pipeline's reload sends it
+    env = {
+        "MODEL_REGISTRY": str(registry.root),
+        "PREDICTION_LOG": str(tmp_path / "log.jsonl"),
+        "ADMIN_TOKEN": "test-admin-token",
+    }
     with start_uvicorn(env=env, name="test-cicd-api") as server:
         report = run(registry, new_data, small_frames[1], api_url=server.url)
         assert report.passed, str(report)

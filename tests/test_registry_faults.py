@@ -112,7 +112,7 @@ def test_a_refused_reload_keeps_the_model_that_serves(registry):
     rewrite_metadata(registry, "1.0.0", threshold=None)
     with pytest.raises(IntegrityError):
         service.reload()
-    assert service.version == "1.0.0" and 0 < service.loaded.threshold < 1
+    assert service.version == "1.0.0" and 0 < service.model.loaded.threshold < 1
 
 
 # -- metadata fields and paths ---------------------------------------------------------------

@@ -27,8 +27,8 @@ def test_column_lists_come_from_the_model():
 @pytest.mark.parametrize(
     ("change", "field", "words"),
     [
-        ({"credit_score": None}, "credit_score", "integer"),
-        ({"credit_score": "high"}, "credit_score", "integer"),
+        ({"credit_score": None}, "credit_score", "JSON number"),
+        ({"credit_score": "high"}, "credit_score", "JSON number"),
         ({"credit_score": 901}, "credit_score", "less than or equal to 850"),
         ({"age": 12}, "age", "greater than or equal to 18"),
         ({"age": 30.5}, "age", "fractional"),

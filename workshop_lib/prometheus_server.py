@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -64,7 +65,34 @@ def start_prometheus(
         "--web.listen-address={host}:{port}",
         "--storage.tsdb.retention.time=1h",
     ]
-    return start_server(command, name="prometheus", port=port, health_path="/-/ready")
+    server = start_server(command, name="prometheus", port=port, health_path="/-/ready")
+    try:
+        wait_for_first_scrape(server, len(targets))
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+def wait_for_first_scrape(server: BackgroundServer, expected: int, timeout: float = 30.0) -> None:
+    """Return once every target has been scraped successfully once.
+
+    Prometheus is ready before it scrapes anything: its target discovery sends updates at most
+    every 5 seconds, so a query right after start-up would find no series at all.
+    """
+    deadline = time.monotonic() + timeout
+    errors: list[str] = []
+    while time.monotonic() < deadline:
+        active = _api(server, "targets", {})["activeTargets"]
+        up = [t for t in active if t.get("health") == "up"]
+        if len(up) >= expected:
+            return
+        errors = [f"{t['scrapeUrl']}: {t['lastError']}" for t in active if t.get("lastError")]
+        time.sleep(0.25)
+    raise PrometheusError(
+        f"Prometheus did not scrape its {expected} target(s) within {timeout:.0f} s"
+        + (f": {'; '.join(errors)}" if errors else "")
+    )
 
 
 def _api(server: BackgroundServer, endpoint: str, params: dict[str, str]) -> dict:
