@@ -36,6 +36,18 @@ def signing_keys(tmp_path_factory) -> Path:
     return folder
 
 
+def register_again(registry: Registry, trained, bump="minor") -> str:
+    """Register ``trained`` once more in ``registry`` (the next version by ``bump``)."""
+    return registry.register(
+        trained.model,
+        metrics=trained.metrics,
+        data_fingerprint="f",
+        kind=trained.kind,
+        threshold=trained.threshold,
+        bump=bump,
+    )
+
+
 @pytest.fixture(scope="session")
 def small_frames():
     """A 20k-row training table and a 10k-row holdout from the reference scenario."""

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 
+from conftest import register_again
 from workshop_lib import data, schema
 from workshop_lib.registry import (
     PRODUCTION,
@@ -17,17 +18,6 @@ from workshop_lib.registry import (
     bump_version,
     parse_version,
 )
-
-
-def register_again(registry: Registry, trained, bump="minor") -> str:
-    return registry.register(
-        trained.model,
-        metrics=trained.metrics,
-        data_fingerprint="f",
-        kind=trained.kind,
-        threshold=trained.threshold,
-        bump=bump,
-    )
 
 
 def test_round_trip_gives_the_same_predictions(registry, trained, small_frames):

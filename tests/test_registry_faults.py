@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from apps import pipeline as pipeline_cli
+from conftest import register_again
 from workshop_lib import signing
 from workshop_lib.registry import (
     METADATA_NAME,
@@ -30,16 +31,6 @@ from workshop_lib.registry import (
 )
 from workshop_lib.registry_integrity import SIGNATURE_NAME
 from workshop_lib.serving import ModelService, ServiceSettings
-
-
-def register_again(registry: Registry, trained) -> str:
-    return registry.register(
-        trained.model,
-        metrics=trained.metrics,
-        data_fingerprint="f",
-        kind=trained.kind,
-        threshold=trained.threshold,
-    )
 
 
 def metadata_path(registry: Registry, version: str) -> Path:
