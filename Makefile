@@ -31,9 +31,10 @@ model: $(INSTALLED)  ## train, register and promote the default model (skipped i
 lab: model  ## (as root, e.g. in a container, JupyterLab needs --allow-root: added for you)
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lint: $(INSTALLED)
+lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and apps)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/ruff format --no-cache --check .
+	$(BIN)/mypy
 
 test: model lint book
 	$(BIN)/python -m pytest
@@ -95,10 +96,10 @@ bench: model  ## every chapter's benchmark, one after another (about 10 minutes 
 
 # --- instructors ---------------------------------------------------------------------------
 reset: $(INSTALLED)  ## stop stray servers, delete models/ and runtime/ (nothing under git)
-	$(BIN)/python -m workshop_lib.reset
+	$(BIN)/python -m workshop_lib.support.reset
 
 demo-ready: model  ## run every notebook into runtime/executed/ before class; prints timings
-	$(BIN)/python -m workshop_lib.demo_ready
+	$(BIN)/python -m workshop_lib.support.demo_ready
 
 # --- Apache Airflow (chapter 02b), in its own pinned environment --------------------------------
 AIRFLOW_VENV := .venv-airflow

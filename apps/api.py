@@ -34,7 +34,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -42,23 +42,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from workshop_lib.api_contract import (
+from workshop_lib.prediction_log import PredictionLogger, PredictionRecord
+from workshop_lib.realtime.api_contract import (
     ERRORS,
     NOT_READY,
+    Batching,
     BatchRequest,
     BatchResponse,
+    Decision,
+    FieldProblem,
     Health,
     ModelInfo,
     PredictionResponse,
     Problem,
+    Reason,
     Reloaded,
+    RowPrediction,
 )
-from workshop_lib.metrics import CONTENT_TYPE, KNOWN_METHODS, OTHER, ServiceMetrics
-from workshop_lib.microbatch import MicroBatcher
-from workshop_lib.prediction_log import PredictionLogger, PredictionRecord
-from workshop_lib.registry import IntegrityError, RegistryError
-from workshop_lib.schema import LoanApplication
-from workshop_lib.serving import (
+from workshop_lib.realtime.http_metrics import CONTENT_TYPE, KNOWN_METHODS, OTHER, ServiceMetrics
+from workshop_lib.realtime.microbatch import MicroBatcher
+from workshop_lib.realtime.serving import (
     MAX_BATCH_ROWS,
     MAX_BODY_BYTES,
     ModelService,
@@ -66,6 +69,8 @@ from workshop_lib.serving import (
     ServiceSettings,
     top_reasons,
 )
+from workshop_lib.registry import IntegrityError, RegistryError
+from workshop_lib.schema import LoanApplication
 
 log = logging.getLogger("apps.api")
 
@@ -171,7 +176,7 @@ class ObserveRequests:
             refusal = None
             if scope["method"] == "POST" and scope["path"] in JSON_BODY_PATHS:
                 refusal = content_type_refusal(scope)
-            body = b""
+            body: bytes | None = b""
             if refusal is None:
                 current = fastapi_app.state.service_state
                 timeout = current.settings.body_timeout_s if current else DEFAULT_BODY_TIMEOUT_S
@@ -184,7 +189,7 @@ class ObserveRequests:
             if refusal is not None:
                 await refusal(scope, receive, send_and_note_status)
             else:
-                await self.app(scope, replay(body, receive), send_and_note_status)
+                await self.app(scope, replay(body or b"", receive), send_and_note_status)
         finally:
             metrics.requests.labels(method=method, path=path, status=str(status)).inc()
             metrics.duration.labels(path=path).observe(time.perf_counter() - started)
@@ -279,7 +284,8 @@ async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
         (f"row {e['row']}: " if e["row"] is not None else "") + f"{e['field']}: {e['message']}"
         for e in errors
     )
-    return JSONResponse(Problem(detail=summary, errors=errors).model_dump(), status_code=422)
+    problems = [FieldProblem(**error) for error in errors]
+    return JSONResponse(Problem(detail=summary, errors=problems).model_dump(), status_code=422)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -309,7 +315,7 @@ async def health(request: Request) -> Health:
 @routes.get("/model", response_model=ModelInfo, responses=NOT_READY)
 async def model(state: StateDep) -> ModelInfo:
     """Metadata of the serving version, and how it is served (backend and why)."""
-    batching = state.batcher.describe() if state.batcher else None
+    batching = Batching(**state.batcher.describe()) if state.batcher else None
     return ModelInfo(**state.service.describe(), microbatch=batching, max_batch_rows=MAX_BATCH_ROWS)
 
 
@@ -354,9 +360,9 @@ async def predict(
         request_id=request_id,
         model_version=prediction.model_version,
         probability=prediction.probability,
-        decision=prediction.decision,
+        decision=cast(Decision, prediction.decision),
         threshold=prediction.threshold,
-        reasons=reasons,
+        reasons=None if reasons is None else [Reason(**reason) for reason in reasons],
     )
 
 
@@ -377,7 +383,10 @@ async def predict_batch(
         model_version=predictions[0].model_version,
         threshold=predictions[0].threshold,
         count=len(predictions),
-        predictions=[{"probability": p.probability, "decision": p.decision} for p in predictions],
+        predictions=[
+            RowPrediction(probability=p.probability, decision=cast(Decision, p.decision))
+            for p in predictions
+        ],
     )
 
 

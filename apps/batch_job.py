@@ -22,9 +22,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from workshop_lib import batch, pandas_engine, scheduling, spark_engine
+from workshop_lib import batch
+from workshop_lib.batch import pandas_engine, scheduling, spark_engine
 from workshop_lib.registry import Registry
-from workshop_lib.store import DEFAULT_URL
+from workshop_lib.store import DEFAULT_STORE_URL
 
 
 def day_argument(text: str) -> date:
@@ -55,7 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cron", default=scheduling.DAILY, help="schedule (with --schedule)")
     parser.add_argument("--max-runs", type=int, default=None, help="stop after N scheduled runs")
     parser.add_argument("--data", type=Path, default=batch.DATASET_DIR, help="Parquet dataset")
-    parser.add_argument("--db", default=DEFAULT_URL, help="predictions database URL")
+    parser.add_argument("--db", default=DEFAULT_STORE_URL, help="predictions database URL")
     parser.add_argument("--registry", type=Path, default=None, help="model registry folder")
     parser.add_argument("--model", default="production", help="stage or version to score with")
     parser.add_argument(
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             outcomes = [scheduling.run_job(job, args.date)]
             print(outcomes[0], flush=True)
         elif args.backfill:
-            outcomes = scheduling.backfill(*args.backfill, job, report=print)
+            first, last = args.backfill
+            outcomes = scheduling.backfill(first, last, job, report=print)
         else:
             print(f"scheduler: cron {args.cron!r}, each run scores the previous day", flush=True)
             outcomes = scheduling.run_schedule(args.cron, job, max_runs=args.max_runs, report=print)

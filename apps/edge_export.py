@@ -16,8 +16,9 @@ import argparse
 import json
 from pathlib import Path
 
-from workshop_lib import data, edge, paths
+from workshop_lib import data, paths
 from workshop_lib.default_model import ensure_default_model
+from workshop_lib.edge import compression
 from workshop_lib.registry import Registry
 
 FULL = {"train_rows": 20_000, "holdout_rows": 10_000, "trees": 300, "epochs": 8, "calls": 300}
@@ -37,7 +38,7 @@ def run(
     production = registry.load("production").model
     train_frame = data.make_applications(size["train_rows"], seed=61)
     holdout = data.make_applications(size["holdout_rows"], seed=62)
-    built = edge.export_all(
+    built = compression.export_all(
         train_frame,
         holdout,
         production,
@@ -47,9 +48,13 @@ def run(
         single_calls=size["calls"],
     )
     built.table.to_csv(folder / "variants.csv")
-    device = edge.run_on_device(built.files["student_int8.onnx"], holdout, folder, memory_mb)
+    device = compression.run_on_device(built.files["student_int8.onnx"], holdout, folder, memory_mb)
     device.pop("probability")
-    return {"table": built.table, "figures": edge.headline_figures(built.table), "device": device}
+    return {
+        "table": built.table,
+        "figures": compression.headline_figures(built.table),
+        "device": device,
+    }
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from workshop_lib import paths
-from workshop_lib.fleet_rollout import Fleet, run_story, summary
+from workshop_lib.edge.fleet_rollout import Fleet, run_story, summary
 
 
 def main(argv: list[str] | None = None) -> None:

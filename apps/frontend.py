@@ -8,10 +8,13 @@ Open ``…/?score=1`` to score the form's example applicant as soon as the page 
 """
 
 # --- imports and the service address ---------------------------------------------------------
+from typing import Any
+
 import streamlit as st
 
-from workshop_lib import api_client, schema
-from workshop_lib.api_client import ServiceError
+from workshop_lib import schema
+from workshop_lib.realtime import api_client
+from workshop_lib.realtime.api_client import ServiceError
 
 TITLE = "Loan default risk"
 EXAMPLE = schema.EXAMPLE_APPLICATION
@@ -45,7 +48,7 @@ def number_input(feature: schema.NumericFeature) -> float | int:
 with st.form("application"):
     st.subheader("One application")
     left, right = st.columns(2)
-    application = {}
+    application: dict[str, Any] = {}
     for index, feature in enumerate(schema.NUMERIC):
         with left if index % 2 == 0 else right:
             application[feature.name] = number_input(feature)

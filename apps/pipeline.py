@@ -8,7 +8,7 @@
     python -m apps.pipeline diff 1.0.0 1.1.0    # two versions' metrics side by side
 
 ``run``, ``demo-bad-data`` and ``rollback`` also log to MLflow (``runtime/mlflow/``, see
-``workshop_lib.mlflow_tracking``) and keep its ``production`` alias on the served version.
+``workshop_lib.cicd.mlflow_tracking``) and keep its ``production`` alias on the served version.
 
 Each stage prints PASS, FAIL or SKIP with its reason. ``run`` exits 1 when the pipeline stops.
 """
@@ -22,7 +22,8 @@ from typing import get_args
 
 import pandas as pd
 
-from workshop_lib import data, data_checks, mlflow_tracking, pipeline, training
+from workshop_lib import data, training
+from workshop_lib.cicd import data_checks, mlflow_tracking, pipeline
 from workshop_lib.default_model import training_frames
 from workshop_lib.registry import Registry, RegistryError
 

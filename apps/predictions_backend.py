@@ -18,7 +18,7 @@ from functools import lru_cache
 from fastapi import FastAPI, HTTPException, Path
 from pydantic import BaseModel
 
-from workshop_lib.store import DEFAULT_URL, PredictionStore
+from workshop_lib.store import DEFAULT_STORE_URL, PredictionStore
 
 # A daily job scores yesterday's applications at 02:30: older than this means a run was missed.
 DEFAULT_STALE_AFTER_HOURS = 26.0
@@ -47,7 +47,7 @@ class StoredPrediction(BaseModel):
 @lru_cache(maxsize=1)
 def store() -> PredictionStore:
     """The predictions database named by ``PREDICTIONS_DB_URL``, opened once."""
-    return PredictionStore(os.environ.get("PREDICTIONS_DB_URL", DEFAULT_URL))
+    return PredictionStore(os.environ.get("PREDICTIONS_DB_URL", DEFAULT_STORE_URL))
 
 
 def stale_after_hours() -> float:

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from workshop_lib import data, streaming
+from workshop_lib.realtime.serving import BACKENDS, with_onnx_backend
 from workshop_lib.registry import Registry
-from workshop_lib.serving import BACKENDS, with_onnx_backend
-from workshop_lib.store import DEFAULT_URL, PredictionStore
+from workshop_lib.store import DEFAULT_STORE_URL, PredictionStore
 
 FIRST_ID = 1_000_001  # stream events get ids of their own, apart from the batch chapter's
 TUNED_WINDOW_MS = 10.0  # with the ONNX backend: the set-up that meets the latency target
@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-batch", type=int, default=streaming.DEFAULT_MAX_BATCH)
     parser.add_argument("--window-ms", type=float, default=TUNED_WINDOW_MS)
     parser.add_argument("--capacity", type=int, default=10_000, help="queue bound (events)")
-    parser.add_argument("--db", default=DEFAULT_URL, help="predictions database URL")
+    parser.add_argument("--db", default=DEFAULT_STORE_URL, help="predictions database URL")
     parser.add_argument("--registry", type=Path, default=None, help="model registry folder")
     parser.add_argument(
         "--backend", choices=BACKENDS, default="onnx", help="sklearn: the pipeline itself"
@@ -87,13 +87,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def make_records(args: argparse.Namespace) -> list[tuple[int, dict[str, Any]]]:
     frame = data.make_applications(args.events, seed=args.seed, first_id=args.first_id)
-    return streaming.corrupt(streaming.application_records(frame), args.malformed, args.seed)
+    return streaming.corrupt_payloads(
+        streaming.application_records(frame), args.malformed, args.seed
+    )
 
 
 def run_in_process(args: argparse.Namespace, model, store: PredictionStore) -> dict[str, Any]:
     records = make_records(args)
     ramp = [(args.events / args.rate, args.rate)] if args.rate > 0 else None
-    run = streaming.run_pipeline(
+    run = streaming.run_stream(
         model,
         store,
         records,
@@ -111,7 +113,7 @@ def run_in_process(args: argparse.Namespace, model, store: PredictionStore) -> d
 
 
 def run_on_redis(args: argparse.Namespace, model, store: PredictionStore) -> dict[str, Any]:
-    from workshop_lib.redis_stream import RedisRequestQueue
+    from workshop_lib.streaming.redis_queue import RedisRequestQueue
 
     requests = RedisRequestQueue(
         args.redis_url,

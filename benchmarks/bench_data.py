@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from workshop_lib import data
-from workshop_lib.benchmarking import rows_per_second
+from workshop_lib.support.benchmarking import rows_per_second
 
 TARGET_ROWS_PER_SECOND = 1_000_000
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from workshop_lib import data
-from workshop_lib.monitoring import DEFAULT_ALPHA, adjust_p_values, detect_drift
+from workshop_lib.monitoring.model_health import DEFAULT_ALPHA, adjust_p_values, detect_drift
 
 # What workshop_lib.data's data_drift scenario changes, read from its generator:
 DIRECT_SHIFT = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workshop_lib import litert_runtime as lr
+from workshop_lib.edge import litert_runtime as lr
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workshop_lib import data, training
-from workshop_lib.loadgen import LoadResult, load_test
+from workshop_lib.realtime.loadgen import LoadResult, load_test
 from workshop_lib.registry import PRODUCTION, Registry
 from workshop_lib.schema import EXAMPLE_APPLICATION
-from workshop_lib.servers import start_uvicorn
+from workshop_lib.support.servers import start_uvicorn
 
 EXAMPLE = EXAMPLE_APPLICATION
 # Targets from the issue, checked on ratios measured in one run.

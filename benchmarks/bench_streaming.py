@@ -24,8 +24,8 @@ from pathlib import Path
 
 from workshop_lib import data, paths, streaming
 from workshop_lib.default_model import ensure_default_model
+from workshop_lib.realtime.serving import BACKENDS, with_onnx_backend
 from workshop_lib.registry import LoadedModel, Registry
-from workshop_lib.serving import BACKENDS, with_onnx_backend
 from workshop_lib.store import PredictionStore
 
 TARGET_EVENTS_PER_S = 5_000
@@ -83,7 +83,7 @@ def rate_and_latency(
         data.make_applications(sizes.sustained_events, seed=50, first_id=1)
     )
     store = fresh_store(workdir, "sustained")
-    sustained = streaming.run_pipeline(model, store, pool, window_s=window_s, **settings)
+    sustained = streaming.run_stream(model, store, pool, window_s=window_s, **settings)
     rate = sustained.stats.summary().per_second
     reports.append(streaming.delivery_report(store, [i for i, _ in pool]))
     rate_ok = rate >= TARGET_EVENTS_PER_S
@@ -97,7 +97,7 @@ def rate_and_latency(
         data.make_applications(streaming.due_events(ramp, sizes.half_rate_seconds), seed=51)
     )
     store = fresh_store(workdir, "half_rate")
-    half = streaming.run_pipeline(model, store, paced, ramp=ramp, window_s=window_s, **settings)
+    half = streaming.run_stream(model, store, paced, ramp=ramp, window_s=window_s, **settings)
     latency = half.stats.summary()
     reports.append(streaming.delivery_report(store, [i for i, _ in paced]))
     limit = window_ms + TARGET_P99_EXTRA_MS

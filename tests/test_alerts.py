@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workshop_lib import alerts, data
-from workshop_lib.alerts import AlertMonitor, AlertRule
+from workshop_lib import data
+from workshop_lib.monitoring import alerts
+from workshop_lib.monitoring.alerts import AlertMonitor, AlertRule
 from workshop_lib.registry import PRODUCTION
 
 AUC_FLOOR = AlertRule("low_auc", "roc_auc", 0.75, "below", "retrain", "ROC AUC")

@@ -12,13 +12,18 @@ import pytest
 
 from conftest import promoted_registry
 from workshop_lib import data
-from workshop_lib.loadgen import load_test
-from workshop_lib.metrics import parse_metrics
 from workshop_lib.prediction_log import read_prediction_log
+from workshop_lib.realtime.http_metrics import parse_metrics
+from workshop_lib.realtime.loadgen import load_test
+from workshop_lib.realtime.serving import (
+    MAX_BATCH_ROWS,
+    MAX_BODY_BYTES,
+    ModelService,
+    ServiceSettings,
+)
 from workshop_lib.registry import Registry, RegistryError
 from workshop_lib.schema import EXAMPLE_APPLICATION, FEATURES
-from workshop_lib.servers import start_uvicorn
-from workshop_lib.serving import MAX_BATCH_ROWS, MAX_BODY_BYTES, ModelService, ServiceSettings
+from workshop_lib.support.servers import start_uvicorn
 
 pytestmark = pytest.mark.slow
 EXAMPLE = EXAMPLE_APPLICATION
@@ -237,7 +242,7 @@ def test_settings_name_a_bad_environment_variable():
 
 
 def test_onnx_backend_agrees_with_sklearn(shared_registry, tmp_path):
-    pytest.importorskip("workshop_lib.onnx_export")
+    pytest.importorskip("workshop_lib.edge.onnx_export")
     with _serve(shared_registry, tmp_path / "log.jsonl", MODEL_BACKEND="onnx") as server:
         assert httpx.get(f"{server.url}/model").json()["backend"] == "onnx"
         onnx_p = httpx.post(f"{server.url}/predict", json=EXAMPLE).json()["probability"]

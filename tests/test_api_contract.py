@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import promoted_registry
-from workshop_lib.servers import start_uvicorn
+from workshop_lib.support.servers import start_uvicorn
 
 pytestmark = pytest.mark.slow
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import require_in_ci
-from workshop_lib import batch, pandas_engine
+from workshop_lib import batch
+from workshop_lib.batch import pandas_engine
 from workshop_lib.store import PredictionStore
 
 DAY = "2025-01-31"
@@ -46,7 +47,7 @@ def test_pandas_engine_stores_the_dask_predictions(day, tmp_path):
 
 def test_spark_engine_stores_the_dask_predictions_and_skips_a_rerun(day, tmp_path):
     require_in_ci("java")
-    from workshop_lib import spark_engine
+    from workshop_lib.batch import spark_engine
 
     url = f"sqlite:///{tmp_path / 'spark.db'}"
     with spark_engine.spark_session() as session:

@@ -17,7 +17,7 @@ from websockets.sync.client import connect
 from conftest import require_in_ci
 from tools import book_source, site_links
 from workshop_lib import paths
-from workshop_lib.servers import free_port
+from workshop_lib.support.servers import free_port
 
 SITE = paths.PROJECT_ROOT / "_build" / "book" / "_build" / "html"
 README = (paths.PROJECT_ROOT / "README.md").read_text()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from workshop_lib import data
-from workshop_lib.data_checks import (
+from workshop_lib.cicd.data_checks import (
     CORRUPTIONS,
     DEFAULT_CHECKS,
     CheckOutcome,

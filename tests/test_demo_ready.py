@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nbformat
 
-from workshop_lib import demo_ready
+from workshop_lib.support import demo_ready
 
 
 def test_a_notebook_runs_into_a_copy_with_its_peak_memory(tmp_path):

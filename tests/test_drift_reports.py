@@ -7,8 +7,9 @@ import pytest
 from scipy.stats import ks_2samp
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from workshop_lib import data, drift_reports, schema
-from workshop_lib.monitoring import detect_drift
+from workshop_lib import data, schema
+from workshop_lib.monitoring import drift_reports
+from workshop_lib.monitoring.model_health import detect_drift
 
 pytestmark = pytest.mark.slow  # importing evidently alone takes several seconds
 

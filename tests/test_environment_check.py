@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop_lib.environment import check_environment, locked_versions, python_ok
+from workshop_lib.support.environment import check_environment, locked_versions, python_ok
 
 
 def test_this_environment_matches_the_lock():

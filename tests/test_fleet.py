@@ -9,16 +9,16 @@ import pytest
 
 from conftest import require_in_ci
 from workshop_lib import signing
-from workshop_lib.fleet_broker import acl_text
-from workshop_lib.fleet_device import wait_until
-from workshop_lib.fleet_manifest import (
+from workshop_lib.edge.fleet_broker import acl_text
+from workshop_lib.edge.fleet_device import wait_until
+from workshop_lib.edge.fleet_manifest import (
     UpdateRefused,
     check_blob,
     make_manifest,
     open_manifest,
     sign_manifest,
 )
-from workshop_lib.fleet_rollout import Fleet, run_story, summary, tampered
+from workshop_lib.edge.fleet_rollout import Fleet, run_story, summary, tampered
 
 
 @pytest.fixture(scope="module")

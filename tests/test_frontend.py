@@ -14,10 +14,11 @@ from streamlit.testing.v1 import AppTest
 from websockets.sync.client import connect
 
 from conftest import promoted_registry, require_in_ci
-from workshop_lib import api_client, data, paths
-from workshop_lib.api_client import ServiceError
+from workshop_lib import data, paths
+from workshop_lib.realtime import api_client
+from workshop_lib.realtime.api_client import ServiceError
 from workshop_lib.schema import FEATURES
-from workshop_lib.servers import free_port, start_streamlit, start_uvicorn
+from workshop_lib.support.servers import free_port, start_streamlit, start_uvicorn
 
 pytestmark = pytest.mark.slow
 APP = str(paths.PROJECT_ROOT / "apps" / "frontend.py")

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from workshop_lib import data, training
-from workshop_lib.data_checks import corrupt
-from workshop_lib.gates import (
+from workshop_lib.cicd.data_checks import corrupt
+from workshop_lib.cicd.gates import (
     CLEAR_CASES,
     DEFAULT_GATES,
     GateLimits,

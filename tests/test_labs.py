@@ -125,7 +125,7 @@ WRONG = {
         "checks ranges only, gate ignores production": """
             from sklearn.metrics import roc_auc_score
             from workshop_lib import schema
-            from workshop_lib.data_checks import CheckOutcome
+            from workshop_lib.cicd.data_checks import CheckOutcome
             def check_table(frame):
                 ok = all(frame[f.name].between(f.minimum, f.maximum).all() for f in schema.NUMERIC)
                 return CheckOutcome("ranges", ok, "ranges")
@@ -135,7 +135,7 @@ WRONG = {
                 return CheckOutcome("auc", auc >= 0.7, f"{auc:.3f}")
         """,
         "always passes": """
-            from workshop_lib.data_checks import CheckOutcome
+            from workshop_lib.cicd.data_checks import CheckOutcome
             def check_table(frame):
                 return CheckOutcome("t", True, "fine")
             def quality_gate(candidate, production, holdout):

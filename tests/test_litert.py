@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 
-from workshop_lib import litert_runtime as lr
+from workshop_lib.edge import litert_runtime as lr
 
 
 def test_shipped_files_match_their_checksums():

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from workshop_lib.metrics import MULTIPROC_ENV_VAR, ServiceMetrics, parse_metrics
+from workshop_lib.realtime.http_metrics import MULTIPROC_ENV_VAR, ServiceMetrics, parse_metrics
 
 
 def test_contract_names_render_and_parse_back():
@@ -33,7 +33,7 @@ def test_malformed_text_is_a_value_error():
 
 
 COUNT_IN_A_PROCESS = """
-from workshop_lib.metrics import ServiceMetrics
+from workshop_lib.realtime.http_metrics import ServiceMetrics
 m = ServiceMetrics()
 m.predictions.labels(decision="approve").inc({n})
 """
@@ -45,7 +45,8 @@ def test_multiprocess_mode_adds_up_the_processes(tmp_path):
         code = COUNT_IN_A_PROCESS.format(n=n)
         subprocess.run([sys.executable, "-c", code], env=env, check=True)
     scrape = (
-        "from workshop_lib.metrics import ServiceMetrics; print(ServiceMetrics().render().decode())"
+        "from workshop_lib.realtime.http_metrics import ServiceMetrics; "
+        "print(ServiceMetrics().render().decode())"
     )
     text = subprocess.run(
         [sys.executable, "-c", scrape], env=env, check=True, capture_output=True, text=True

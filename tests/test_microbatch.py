@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from workshop_lib.microbatch import MicroBatcher
+from workshop_lib.realtime.microbatch import MicroBatcher
 
 
 class SlowDoubler:

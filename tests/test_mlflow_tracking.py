@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workshop_lib import mlflow_tracking, pipeline
+from workshop_lib.cicd import mlflow_tracking, pipeline
 from workshop_lib.registry import PRODUCTION
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,7 @@ def test_pipeline_run_is_tracked_and_the_alias_follows_promotion_and_rollback(
 
 
 def test_a_stopped_run_is_tracked_but_registers_nothing(tracking, registry, small_frames):
-    from workshop_lib import data_checks
+    from workshop_lib.cicd import data_checks
 
     train, holdout = small_frames
     broken = data_checks.corrupt(train, "shuffle_labels", seed=0)

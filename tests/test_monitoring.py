@@ -9,8 +9,9 @@ from scipy.stats import chi2_contingency, ks_2samp
 from sklearn.metrics import roc_auc_score
 
 from benchmarks import bench_drift
-from workshop_lib import data, monitoring, schema
-from workshop_lib.monitoring import DriftInputError, detect_drift
+from workshop_lib import data, schema
+from workshop_lib.monitoring import model_health
+from workshop_lib.monitoring.model_health import DriftInputError, detect_drift
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,7 @@ def test_data_drift_flags_the_shifted_features_only(reference, drifted):
 
 
 def test_new_category_counts_as_drift(reference, drifted):
-    table = monitoring.category_table(reference["purpose"], drifted["purpose"])
+    table = model_health.category_table(reference["purpose"], drifted["purpose"])
     assert table.loc["reference", "green_energy"] == 0
     assert table.loc["current", "green_energy"] > 0
     # only the new category differs: the test still sees it
@@ -74,7 +75,7 @@ def test_new_category_counts_as_drift(reference, drifted):
 
 def test_category_seen_only_in_reference_is_kept(reference):
     current = reference[reference["purpose"] != "medical"]
-    table = monitoring.category_table(reference["purpose"], current["purpose"])
+    table = model_health.category_table(reference["purpose"], current["purpose"])
     assert table.loc["current", "medical"] == 0
     assert "green_energy" not in table.columns  # seen in neither sample
     assert detect_drift(reference, current, ["purpose"])["drifted"].item()
@@ -127,10 +128,10 @@ def test_bad_options_are_refused(reference):
 
 def test_corrections():
     p = np.array([0.01, 0.04, 0.03, 0.5])
-    assert monitoring.adjust_p_values(p, "bonferroni") == pytest.approx([0.04, 0.16, 0.12, 1.0])
+    assert model_health.adjust_p_values(p, "bonferroni") == pytest.approx([0.04, 0.16, 0.12, 1.0])
     # Holm: sorted 0.01, 0.03, 0.04, 0.5 times 4, 3, 2, 1, made monotone
-    assert monitoring.adjust_p_values(p, "holm") == pytest.approx([0.04, 0.09, 0.09, 0.5])
-    assert monitoring.adjust_p_values(p, "none") == pytest.approx(p)
+    assert model_health.adjust_p_values(p, "holm") == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert model_health.adjust_p_values(p, "none") == pytest.approx(p)
 
 
 def test_drift_by_window(reference):
@@ -141,7 +142,7 @@ def test_drift_by_window(reference):
             data.make_applications(10, seed=39, start="2025-03-15", days=7, first_id=2_000),
         ]
     )
-    drift = monitoring.drift_by_window(reference, weeks, freq="7D")
+    drift = model_health.drift_by_window(reference, weeks, freq="7D")
     assert list(drift["rows"]) == [600, 600, 10]
     assert drift["drift_share"].iloc[0] == 0
     assert drift["drift_share"].iloc[1] >= 0.4 and "annual_income" in drift["drifted_columns"][1]
@@ -164,7 +165,7 @@ def scored(trained):
 
 def test_delayed_labels_arrive_late(scored):
     as_of = pd.Timestamp("2025-03-20")
-    labelled = monitoring.attach_delayed_labels(
+    labelled = model_health.attach_delayed_labels(
         scored.drop(columns=[schema.TARGET_COLUMN]),
         scored,
         key=schema.ID_COLUMN,
@@ -176,7 +177,7 @@ def test_delayed_labels_arrive_late(scored):
     assert known.equals(arrived) and 0 < known.sum() < len(scored)
     assert (labelled.loc[known, schema.TARGET_COLUMN] == scored.loc[known, "defaulted"]).all()
     with pytest.raises(ValueError, match="duplicate 'application_id'"):
-        monitoring.attach_delayed_labels(
+        model_health.attach_delayed_labels(
             scored, pd.concat([scored, scored]), key=schema.ID_COLUMN, as_of=as_of, label_delay=0
         )
 
@@ -185,7 +186,7 @@ def test_concept_drift_shows_in_performance_not_in_features(scored):
     first = scored[scored[schema.TIME_COLUMN] < "2025-01-29"]
     last = scored[scored[schema.TIME_COLUMN] >= "2025-02-26"]
     assert not detect_drift(first, last)["drifted"].any()
-    windows = monitoring.performance_by_window(scored, freq="28D", auc_floor=0.75)
+    windows = model_health.performance_by_window(scored, freq="28D", auc_floor=0.75)
     assert list(windows["predictions"]) == [3_000, 3_000, 3_000]
     expected = roc_auc_score(first["defaulted"], first["probability"])
     assert windows["roc_auc"].iloc[0] == pytest.approx(expected)
@@ -197,23 +198,23 @@ def test_concept_drift_shows_in_performance_not_in_features(scored):
 def test_windows_without_enough_labels_have_no_auc(scored):
     partial = scored.assign(defaulted=scored["defaulted"].astype("Int8"))
     partial.loc[partial.index[3_020:], "defaulted"] = pd.NA
-    windows = monitoring.performance_by_window(partial, freq="28D", auc_floor=0.99)
+    windows = model_health.performance_by_window(partial, freq="28D", auc_floor=0.99)
     assert list(windows["labelled"]) == [3_000, 20, 0]
     assert windows["roc_auc"].iloc[1:].isna().all()
     assert list(windows["below_floor"]) == [True, False, False]
 
 
 def test_review_sample_is_stratified(scored):
-    sample = monitoring.review_sample(scored, per_stratum=4, since="2025-02-01", seed=3)
+    sample = model_health.review_sample(scored, per_stratum=4, since="2025-02-01", seed=3)
     assert (sample[schema.TIME_COLUMN] >= "2025-02-01").all()
     counts = sample["stratum"].value_counts()
     assert len(counts) == 4 and (counts == 4).all()
     borderline = sample[sample["stratum"] == "borderline decline"]["probability"]
     assert borderline.between(0.35, 0.675).all()
-    again = monitoring.review_sample(scored, per_stratum=4, since="2025-02-01", seed=3)
+    again = model_health.review_sample(scored, per_stratum=4, since="2025-02-01", seed=3)
     assert sample.equals(again)
     with pytest.raises(ValueError, match="per_stratum"):
-        monitoring.review_sample(scored, per_stratum=0)
+        model_health.review_sample(scored, per_stratum=0)
 
 
 def test_bench_quick_runs(capsys):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from workshop_lib import data, schema, training
-from workshop_lib.onnx_export import PARITY_TOLERANCE, OnnxPredictor, parity, save, to_onnx
+from workshop_lib.edge.onnx_export import PARITY_TOLERANCE, OnnxPredictor, parity, save, to_onnx
 
 
 @pytest.fixture(scope="module")

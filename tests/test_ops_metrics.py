@@ -8,10 +8,11 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from workshop_lib import data, ops_metrics, schema
-from workshop_lib.metrics import parse_metrics
+from workshop_lib import data, schema
+from workshop_lib.monitoring import ops_metrics
 from workshop_lib.prediction_log import read_prediction_log
-from workshop_lib.servers import start_uvicorn
+from workshop_lib.realtime.http_metrics import parse_metrics
+from workshop_lib.support.servers import start_uvicorn
 
 
 class _Registry:
@@ -50,7 +51,7 @@ def test_summary_counts_traffic_errors_latency_and_decisions():
     _serve(instruments, "/metrics", "200", 0.5, 50)  # scrapes: not user traffic
     instruments.predictions.labels(decision="approve").inc(60)
     instruments.predictions.labels(decision="decline").inc(20)
-    summary = ops_metrics.summarize(parse_metrics(registry.render()))
+    summary = ops_metrics.ops_summary(parse_metrics(registry.render()))
     assert summary.requests == 100 and summary.requests_by_path == {"/predict": 100}
     assert (summary.server_errors, summary.client_errors) == (5, 15)
     assert summary.error_rate == pytest.approx(0.05)
@@ -70,7 +71,7 @@ def test_difference_of_two_scrapes_is_the_window():
     before = parse_metrics(registry.render())
     _serve(instruments, "/predict", "200", 0.005, 40)
     window = ops_metrics.difference(before, parse_metrics(registry.render()))
-    summary = ops_metrics.summarize(window)
+    summary = ops_metrics.ops_summary(window)
     assert summary.requests == 40 and summary.server_errors == 0
     assert summary.latency_p99_ms <= 10
     assert summary.model_version == "1.2.0"  # gauges keep their latest value
@@ -95,7 +96,7 @@ def test_histogram_quantile_edge_cases():
 
 def test_no_traffic_gives_nan_rates():
     registry, _ = _service_metrics()
-    summary = ops_metrics.summarize(parse_metrics(registry.render()))
+    summary = ops_metrics.ops_summary(parse_metrics(registry.render()))
     assert summary.requests == 0
     assert math.isnan(summary.error_rate) and math.isnan(summary.latency_p95_ms)
 
@@ -113,7 +114,7 @@ def test_the_real_api_metrics_and_logs(registry, tmp_path):
         assert c.post("/predict/batch", json={"applications": records[12:]}).status_code == 200
         for bad in ({**records[0], "age": -5}, {"age": 40}, {**records[0], "purpose": "yacht"}):
             assert c.post("/predict", json=bad).status_code == 422
-        window = ops_metrics.summarize(
+        window = ops_metrics.ops_summary(
             ops_metrics.difference(before, ops_metrics.fetch_metrics(api.url))
         )
     assert window.requests == 16 and window.client_errors == 3

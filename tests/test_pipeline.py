@@ -7,8 +7,8 @@ import pytest
 
 from apps import pipeline as cli
 from workshop_lib import data, schema
-from workshop_lib.data_checks import corrupt
-from workshop_lib.pipeline import (
+from workshop_lib.cicd.data_checks import corrupt
+from workshop_lib.cicd.pipeline import (
     STAGE_NAMES,
     choose_bump,
     code_tests_stage,
@@ -20,7 +20,7 @@ from workshop_lib.pipeline import (
     version_history,
 )
 from workshop_lib.registry import PRODUCTION, RegistryError
-from workshop_lib.servers import free_port, start_uvicorn
+from workshop_lib.support.servers import free_port, start_uvicorn
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import httpx
 import pandas as pd
 import pytest
 
-from workshop_lib.servers import start_uvicorn
 from workshop_lib.store import PredictionStore
+from workshop_lib.support.servers import start_uvicorn
 
 FRESH_ID, OLD_ID = 1_000_000_001, 1_000_000_002
 

@@ -8,9 +8,10 @@ import httpx
 import pytest
 
 from conftest import require_in_ci
-from workshop_lib import data, ops_metrics, prometheus_server, schema
-from workshop_lib.metrics import LATENCY_BUCKETS
-from workshop_lib.servers import start_uvicorn
+from workshop_lib import data, schema
+from workshop_lib.monitoring import ops_metrics, prometheus_server
+from workshop_lib.realtime.http_metrics import LATENCY_BUCKETS
+from workshop_lib.support.servers import start_uvicorn
 
 pytestmark = pytest.mark.slow
 USER = 'path!~"/metrics|/health"'
@@ -35,7 +36,7 @@ def test_prometheus_agrees_with_ops_metrics(registry, tmp_path):
                 for _ in range(6):
                     assert client.post("/predict", json={"age": 40}).status_code == 422
             time.sleep(3)  # at least two scrapes after the traffic stopped
-            ours = ops_metrics.summarize(ops_metrics.fetch_metrics(api.url))
+            ours = ops_metrics.ops_summary(ops_metrics.fetch_metrics(api.url))
             total = prometheus_server.query(prom, f"sum(http_requests_total{{{USER}}})")
             rejected = prometheus_server.query(
                 prom, f'sum(http_requests_total{{{USER},status=~"4.."}}) / {total}'

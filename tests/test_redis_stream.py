@@ -12,8 +12,8 @@ import redis
 from conftest import require_in_ci
 from workshop_lib import data, streaming
 from workshop_lib.paths import PROJECT_ROOT
-from workshop_lib.redis_stream import RedisRequestQueue, start_local_redis
 from workshop_lib.store import PredictionStore
+from workshop_lib.streaming.redis_queue import RedisRequestQueue, start_local_redis
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_sigkilled_worker_loses_nothing_and_stores_nothing_twice(redis_url, stor
 
 
 def test_malformed_events_are_dead_lettered_in_redis(redis_url, store, registry):
-    sent = streaming.corrupt(records(300, seed=6), fraction=0.1, seed=6)
+    sent = streaming.corrupt_payloads(records(300, seed=6), fraction=0.1, seed=6)
     broken = {i for (i, r), (_, o) in zip(sent, records(300, seed=6), strict=True) if r != o}
     requests = RedisRequestQueue(redis_url, min_idle_s=0.2)
     streaming.produce(requests, sent)

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from apps import pipeline as pipeline_cli
 from conftest import register_again
 from workshop_lib import signing
+from workshop_lib.realtime.serving import ModelService, ServiceSettings
 from workshop_lib.registry import (
     METADATA_NAME,
     PRODUCTION,
@@ -30,7 +31,6 @@ from workshop_lib.registry import (
     sha256_of,
 )
 from workshop_lib.registry_integrity import SIGNATURE_NAME
-from workshop_lib.serving import ModelService, ServiceSettings
 
 
 def metadata_path(registry: Registry, version: str) -> Path:

@@ -10,7 +10,8 @@ import sys
 import httpx
 import pytest
 
-from workshop_lib import paths, reset, servers
+from workshop_lib import paths
+from workshop_lib.support import reset, servers
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "{port}", "--bind", "{host}"]
 

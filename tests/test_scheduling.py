@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from workshop_lib import batch, scheduling
+from workshop_lib import batch
+from workshop_lib.batch import scheduling
 from workshop_lib.paths import PROJECT_ROOT
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workshop_lib import benchmarking, data
+from workshop_lib import data
 from workshop_lib.scoring import decide, score_batch
+from workshop_lib.support import benchmarking
 
 
 def test_decision_threshold_is_inclusive():

@@ -8,7 +8,7 @@ import sys
 import httpx
 import pytest
 
-from workshop_lib import servers
+from workshop_lib.support import servers
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "{port}", "--bind", "{host}"]
 

@@ -113,7 +113,7 @@ def test_due_events_follows_the_rate_ramp():
 # -- the processor -----------------------------------------------------------------------------
 def test_pipeline_stores_every_event_exactly_once_with_the_model_score(model, store):
     frame = data.make_applications(1_500, seed=3)
-    run = streaming.run_pipeline(
+    run = streaming.run_stream(
         model, store, streaming.application_records(frame), max_batch=200, window_s=0.005
     )
     report = streaming.delivery_report(store, frame["application_id"].tolist())
@@ -134,10 +134,10 @@ def test_pipeline_stores_every_event_exactly_once_with_the_model_score(model, st
 
 
 def test_malformed_events_are_dead_lettered_and_the_rest_flow(model, store):
-    sent = streaming.corrupt(records(800, seed=4), fraction=0.05, seed=4)
+    sent = streaming.corrupt_payloads(records(800, seed=4), fraction=0.05, seed=4)
     originals = dict(records(800, seed=4))
     broken = {i for i, r in sent if r != originals[i]}
-    run = streaming.run_pipeline(model, store, sent, max_batch=100)
+    run = streaming.run_stream(model, store, sent, max_batch=100)
     letters = run.requests.dead_letters.values()
     assert {letter.event_id for letter in letters} == broken
     assert len(broken) > 10
@@ -180,7 +180,7 @@ def test_crash_between_scoring_and_ack_loses_nothing_and_stores_nothing_twice(mo
 
 
 def test_timeline_accounts_for_every_event(model, store):
-    run = streaming.run_pipeline(model, store, records(1_200), ramp=[(0.6, 2_000.0)])
+    run = streaming.run_stream(model, store, records(1_200), ramp=[(0.6, 2_000.0)])
     timeline = run.stats.timeline(bin_s=0.2)
     assert list(timeline.columns) == ["t_s", "events_per_s", "p50_ms", "p99_ms", "max_depth"]
     assert round((timeline["events_per_s"] * 0.2).sum()) == run.stats.scored == 1_200
@@ -207,7 +207,7 @@ def test_predictions_queue_gets_a_notification_per_stored_prediction(model, stor
     import queue
 
     notifications: queue.Queue = queue.Queue(maxsize=100)
-    run = streaming.run_pipeline(model, store, records(150), predictions=notifications)
+    run = streaming.run_stream(model, store, records(150), predictions=notifications)
     assert notifications.qsize() == 100 and run.processor.notifications_dropped == 50
     first = notifications.get_nowait()
     assert set(first) == {"application_id", "probability", "decision"}

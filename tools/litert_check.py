@@ -16,7 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from workshop_lib.litert_runtime import LITERT_DIR, TFLITE_FILES, LiteRtPredictor, load_student_data
+from workshop_lib.edge.litert_runtime import (
+    LITERT_DIR,
+    TFLITE_FILES,
+    LiteRtPredictor,
+    load_student_data,
+)
 
 
 def main() -> None:

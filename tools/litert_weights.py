@@ -15,7 +15,8 @@ import numpy as np
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 
-from workshop_lib import data, edge, paths, schema, training
+from workshop_lib import data, paths, schema, training
+from workshop_lib.edge import compression
 
 OUT = paths.DATA_DIR / "litert"
 
@@ -23,9 +24,9 @@ OUT = paths.DATA_DIR / "litert"
 def main() -> None:
     train_frame = data.make_applications(20_000, seed=61)
     holdout = data.make_applications(4_000, seed=62)
-    teacher = edge.train_teacher(train_frame)
+    teacher = compression.train_teacher(train_frame)
     soft = teacher.predict_proba(train_frame[schema.FEATURES])[:, 1]
-    student = edge.train_student(train_frame, soft)
+    student = compression.train_student(train_frame, soft)
     preprocess, network = student[0], student[-1]
     calibration = preprocess.transform(train_frame[schema.FEATURES].iloc[:1_000])
     probe, labels = training.split_features(holdout)

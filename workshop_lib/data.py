@@ -148,14 +148,14 @@ def make_applications(
     age = np.where(segment, rng.normal(26, 4, n), rng.normal(41, 12, n))
     age = np.clip(np.rint(age), 18, 85).astype("int64")
     income = rng.lognormal(np.log(60_000), 0.55, n) * spec.income_factor
-    income = np.round(np.clip(income, 8_000, 2_000_000), -2)
+    income = np.clip(income, 8_000, 2_000_000).round(-2)
     employment = np.minimum(rng.exponential(6, n), np.minimum(age - 18, _MAX_EMPLOYMENT_YEARS))
     employment = np.round(employment * 2) / 2
     credit = rng.normal(690, 65, n) + 0.8 * (age - 41) - 60 * segment
     credit = np.clip(np.rint(credit), 300, 850).astype("int64")
     dti = np.round(rng.beta(2, 5, n) * 0.9, 3)
     loan = income * rng.lognormal(np.log(0.25), 0.5, n)
-    loan = np.round(np.clip(loan, 1_000, 500_000), -2)
+    loan = np.clip(loan, 1_000, 500_000).round(-2)
     lines = rng.poisson(4 + age / 10).astype("int64")
     delinquency_rate = np.clip(0.3 * np.exp(-(credit - 600) / 80), 0, 5)
     delinquencies = np.minimum(rng.poisson(delinquency_rate), 30).astype("int64")

@@ -280,13 +280,21 @@ class Registry:
             raise RegistryError(f"model {version} has no ONNX export: {reason}")
         return (self.root / version / export["artifact"]).read_bytes()
 
-    def load(self, ref: str = PRODUCTION) -> LoadedModel:
-        """Load a version (``"1.2.0"``) or the version a stage points to (``"production"``)."""
+    def resolve(self, ref: str = PRODUCTION) -> str:
+        """The version ``ref`` names: itself if it is a semantic version, else its stage's.
+
+        The one rule for "version or stage?": ``1.2.0`` is a version, anything else a stage.
+        """
         version = ref if isinstance(ref, str) and _SEMVER.match(ref) else self.stage(ref)
         if version is None:
             raise RegistryError(
                 f"no model is in stage {ref!r}; train and promote one first (make model)"
             )
+        return version
+
+    def load(self, ref: str = PRODUCTION) -> LoadedModel:
+        """Load a version (``"1.2.0"``) or the version a stage points to (``"production"``)."""
+        version = self.resolve(ref)
         import skops.io as sio  # here, not at the top: a Spark driver imports no scikit-learn
 
         metadata = self.verify(version)

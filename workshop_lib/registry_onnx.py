@@ -46,7 +46,7 @@ def export_beside(model: Any, folder: Path) -> dict[str, Any]:
     ``{"artifact", "sha256", "size_bytes", "parity_max_abs_diff"}`` when the export is written,
     ``{"error": why}`` when the pipeline cannot be exported or disagrees with its export.
     """
-    from workshop_lib import onnx_export  # onnx and skl2onnx load only when a model registers
+    from workshop_lib.edge import onnx_export  # onnx and skl2onnx load only when a model registers
     from workshop_lib.registry import sha256_of
 
     try:

@@ -53,30 +53,30 @@ Integer = Annotated[int, BeforeValidator(_strict_number)]
 Number = Annotated[float, BeforeValidator(_strict_number)]
 
 
+# The documented example (shown in the API docs): a typical reference-period applicant.
+EXAMPLE_APPLICATION: dict[str, Any] = {
+    "age": 38,
+    "annual_income": 62000.0,
+    "loan_amount": 15000.0,
+    "credit_score": 690,
+    "debt_to_income": 0.28,
+    "employment_years": 6.0,
+    "num_credit_lines": 7,
+    "delinquencies_2y": 0,
+    "home_ownership": "mortgage",
+    "purpose": "debt_consolidation",
+    "term": "36_months",
+    "channel": "online",
+}
+
+
 class LoanApplication(BaseModel):
     """One loan application, as a client sends it to the model."""
 
     model_config = ConfigDict(
         extra="forbid",
         allow_inf_nan=False,
-        json_schema_extra={
-            "examples": [
-                {
-                    "age": 38,
-                    "annual_income": 62000.0,
-                    "loan_amount": 15000.0,
-                    "credit_score": 690,
-                    "debt_to_income": 0.28,
-                    "employment_years": 6.0,
-                    "num_credit_lines": 7,
-                    "delinquencies_2y": 0,
-                    "home_ownership": "mortgage",
-                    "purpose": "debt_consolidation",
-                    "term": "36_months",
-                    "channel": "online",
-                }
-            ]
-        },
+        json_schema_extra={"examples": [EXAMPLE_APPLICATION]},
     )
 
     age: Integer = Field(ge=18, le=100, description="Applicant age in years.")
@@ -91,12 +91,6 @@ class LoanApplication(BaseModel):
     purpose: Purpose
     term: Term
     channel: Channel
-
-
-# The documented example (shown in the API docs): a typical reference-period applicant.
-EXAMPLE_APPLICATION: dict[str, Any] = LoanApplication.model_config["json_schema_extra"]["examples"][
-    0
-]
 
 
 @dataclass(frozen=True)

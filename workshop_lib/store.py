@@ -21,7 +21,7 @@ import pandas as pd
 
 from workshop_lib import paths
 
-DEFAULT_URL = f"sqlite:///{paths.RUNTIME_DIR / 'predictions.db'}"
+DEFAULT_STORE_URL = f"sqlite:///{paths.RUNTIME_DIR / 'predictions.db'}"
 PREDICTION_COLUMNS = (
     "application_id",
     "probability",
@@ -70,7 +70,7 @@ def utc_now() -> str:
 class PredictionStore:
     """Read and write stored predictions."""
 
-    def __init__(self, url: str = DEFAULT_URL):
+    def __init__(self, url: str = DEFAULT_STORE_URL):
         self.url = url
         self.path = sqlite_path(url)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score  # noqa: F401  (you will need it)
 
 from workshop_lib import schema  # noqa: F401
-from workshop_lib.data_checks import CheckOutcome
+from workshop_lib.cicd.data_checks import CheckOutcome
 
 
 def check_table(frame: pd.DataFrame) -> CheckOutcome:

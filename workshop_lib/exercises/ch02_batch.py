@@ -53,7 +53,7 @@ def _solution_weekday_cron(after):
 
 
 def _check_weekday_cron(answer, after) -> tuple[bool, str]:
-    from workshop_lib.scheduling import next_fire_times
+    from workshop_lib.batch.scheduling import next_fire_times
 
     fires = next_fire_times(str(answer), after, 6)
     labels = [f.strftime("%a %H:%M") for f in fires]

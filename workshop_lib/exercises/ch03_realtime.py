@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from workshop_lib.api_contract import BatchRequest
 from workshop_lib.exercises.core import Exercise, close_to, register
+from workshop_lib.realtime.api_contract import BatchRequest
 from workshop_lib.schema import EXAMPLE_APPLICATION
 
 _EXAMPLE = EXAMPLE_APPLICATION

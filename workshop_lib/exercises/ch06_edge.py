@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from workshop_lib import edge
+from workshop_lib.edge import compression
 from workshop_lib.exercises.core import Exercise, register
 
 AUC_DROP = 0.01
@@ -14,7 +14,7 @@ AUC_DROP = 0.01
 
 def _example_table() -> dict:
     """A variants table shaped like the notebook's: the smallest variant loses too much."""
-    rows = [
+    rows: list[dict[str, float | str]] = [
         {"variant": "sklearn teacher", "size_kb": 2_668.0, "roc_auc": 0.800},
         {"variant": "sklearn pipeline", "size_kb": 1_439.0, "roc_auc": 0.803},
         {"variant": "ONNX fp32", "size_kb": 339.0, "roc_auc": 0.803},
@@ -22,11 +22,11 @@ def _example_table() -> dict:
         {"variant": "distilled student", "size_kb": 229.0, "roc_auc": 0.805},
         {"variant": "student int8", "size_kb": 65.0, "roc_auc": 0.805},
     ]
-    return {"table": edge.variants_table(rows)}
+    return {"table": compression.variants_table(rows)}
 
 
 def _smallest_solution(table: pd.DataFrame) -> str:
-    return edge.smallest_within(table, auc_drop=0.01)
+    return compression.smallest_within(table, auc_drop=0.01)
 
 
 def _check_smallest(answer: str, table: pd.DataFrame) -> tuple[bool, str]:
@@ -72,7 +72,7 @@ register(
 )
 
 
-# Measured in the notebook (edge.weight_bytes of each fp32 file, plus the file's size) and
+# Measured in the notebook (compression.weight_bytes of each fp32 file, plus the file's size) and
 # the fp32/int8 size ratios that onnxruntime's dynamic quantization gave.
 _EXAMPLE_SIZES = {
     "trees (production pipeline)": {
@@ -143,8 +143,8 @@ register(
         id="06.2",
         prompt=(
             "Write predict_int8_ratio(model_sizes) -> float: from one model's fp32 sizes (a dict "
-            "with file_bytes and the keys of edge.weight_bytes), predict how many times smaller "
-            "its file gets with dynamic int8 quantization, before running it."
+            "with file_bytes and the keys of compression.weight_bytes), predict how many times "
+            "smaller its file gets with dynamic int8 quantization, before running it."
         ),
         hint=(
             "which of weight_bytes' parts does quantize_dynamic convert, and how many bytes does "

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import numpy as np
 
 from workshop_lib import data
-from workshop_lib.data_checks import CheckOutcome, DataContext, corrupt
+from workshop_lib.cicd.data_checks import CheckOutcome, DataContext, corrupt
+from workshop_lib.cicd.gates import GateLimits
 from workshop_lib.exercises.core import Exercise, register
-from workshop_lib.gates import GateLimits
 
 
 def _solution_loan_check():

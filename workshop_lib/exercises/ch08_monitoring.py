@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from workshop_lib import data
-from workshop_lib.alerts import AlertRule, evaluate_rules
 from workshop_lib.exercises.core import Exercise, register
-from workshop_lib.monitoring import detect_drift
+from workshop_lib.monitoring.alerts import AlertRule, evaluate_rules
+from workshop_lib.monitoring.model_health import detect_drift
 
 # -- 08.1 · which feature drifted, and which way? -------------------------------------------
 # One of these columns is moved up or down in the "current" sample; the seed decides which.

@@ -7,7 +7,8 @@ import numbers
 import tempfile
 from collections.abc import Callable
 
-from workshop_lib import data, data_checks, pipeline
+from workshop_lib import data
+from workshop_lib.cicd import data_checks, pipeline
 from workshop_lib.default_model import train_and_register
 from workshop_lib.exercises.core import Exercise, register
 from workshop_lib.registry import Registry

@@ -13,7 +13,7 @@ import pandas as pd
 from workshop_lib import batch, data, schema
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
-from workshop_lib.registry import Registry
+from workshop_lib.registry import LoadedModel, Registry
 
 ROWS, PARTITIONS, THREADS = 8_000, 8, 4
 
@@ -29,12 +29,12 @@ class _CountedLoads:
     def __enter__(self) -> _CountedLoads:
         original = self._original
 
-        def counted(registry: Registry, ref: str = "production"):
+        def counted(registry: Registry, ref: str = "production") -> LoadedModel:
             with self._lock:
                 self.calls += 1
             return original(registry, ref)
 
-        Registry.load = counted  # type: ignore[method-assign]
+        Registry.load = counted  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -38,13 +38,13 @@ def _check(page: Path, seed: int) -> tuple[bool, str]:
         return False, f"the page should show one income slider, it shows {len(app.slider)}"
     slider = app.slider[0]
     rng = np.random.default_rng(fresh_seed(seed, 2))
-    low, high = float(slider.min), float(slider.max)
+    low, high = float(cast(float, slider.min)), float(cast(float, slider.max))
     if low > 20_000 or high < 200_000:
         return False, f"the slider spans {low:,.0f} to {high:,.0f}: cover 20,000 to 200,000 USD"
-    step = float(slider.step or 1)
+    step = float(cast(float, slider.step) or 1)
     for _ in range(MOVES):
         income = low + step * int(rng.integers(1, int((high - low) / step)))
-        slider.set_value(type(slider.value)(income)).run()
+        slider.set_value(int(income) if isinstance(slider.value, int) else income).run()
         if app.exception:
             return False, f"at income {income:,.0f} the page raised: {app.exception[0].message}"
         row = pd.DataFrame([{**schema.EXAMPLE_APPLICATION, "annual_income": income}])

@@ -15,11 +15,11 @@ MAX_SIZE_RATIO, MAX_AUC_DROP = 0.5, 0.01
 
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
-    from workshop_lib import edge, onnx_export  # onnxruntime loads only when checking
+    from workshop_lib.edge import compression, onnx_export  # onnxruntime loads only when checking
 
     frame = data.make_applications(3_000, seed=fresh_seed(seed, 1))
     holdout = data.make_applications(3_000, seed=fresh_seed(seed, 2), first_id=600_001)
-    student = edge.student_pipeline(layers=(128, 64), epochs=3, seed=seed % 1_000)
+    student = compression.student_pipeline(layers=(128, 64), epochs=3, seed=seed % 1_000)
     student.fit(*training.split_features(frame))
     folder = Path(tempfile.mkdtemp(prefix="lab-06-"))
     fp32 = onnx_export.save(onnx_export.to_onnx(student), folder / "model_fp32.onnx")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from types import ModuleType
 
 import numpy as np
@@ -13,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from workshop_lib import data, schema, training
-from workshop_lib.data_checks import CheckOutcome
+from workshop_lib.cicd.data_checks import CheckOutcome
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
 
@@ -83,7 +84,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     if not outcome.passed:
         return False, f"your data check fails a clean table: {outcome.reason}"
     for what, broken in corruptions(clean, fresh_seed(seed, 2)).items():
-        if _outcome_of(lambda b=broken: module.check_table(b), what).passed:
+        if _outcome_of(partial(module.check_table, broken), what).passed:
             return False, f"your data check passes a table with {what}"
     registry, production = shared.trained_model(fresh_seed(seed, 3))
     holdout = data.make_applications(4_000, seed=fresh_seed(seed, 5), first_id=800_001)
@@ -91,9 +92,8 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     for what, candidate in _candidates(seed, production.model).items():
         auc = shared.holdout_auc(candidate, holdout)
         due = auc >= MIN_AUC and auc >= production_auc - MAX_DROP
-        verdict = _outcome_of(
-            lambda c=candidate: module.quality_gate(c, production.model, holdout.copy()), what
-        )
+        gate = partial(module.quality_gate, candidate, production.model, holdout.copy())
+        verdict = _outcome_of(gate, what)
         if bool(verdict.passed) != due:
             return False, (
                 f"your gate {'passes' if verdict.passed else 'stops'} {what} (ROC AUC {auc:.3f} "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from typing import Any
 
 import pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -38,7 +39,7 @@ def trained_model(seed: int, rows: int = 4_000) -> tuple[Registry, LoadedModel]:
     return registry, registry.load()
 
 
-def holdout_auc(model: object, holdout: pd.DataFrame) -> float:
+def holdout_auc(model: Any, holdout: pd.DataFrame) -> float:
     """ROC AUC of ``model`` on the features of ``holdout`` (the label column is not shown)."""
     proba = model.predict_proba(holdout[schema.FEATURES])[:, 1]
     return float(roc_auc_score(holdout[schema.TARGET_COLUMN], proba))

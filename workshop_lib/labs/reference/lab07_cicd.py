@@ -4,7 +4,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from workshop_lib import schema
-from workshop_lib.data_checks import CheckOutcome
+from workshop_lib.cicd.data_checks import CheckOutcome
 
 MIN_AUC, MAX_DROP = 0.70, 0.01
 

@@ -1,0 +1,78 @@
+"""Chapter 02, batch deployment: score one day of applications and store the predictions.
+
+``inputs`` (the day's Parquet files and their checks), ``partitions`` (score one partition, write
+it), ``run_log`` (what every run did), ``job`` (``run_day``: the whole run), ``scheduling`` (when
+runs fire), and the engines besides Dask: ``pandas_engine`` and ``spark_engine``.
+
+The job's public names are re-exported here, so notebooks write ``batch.run_day(...)``.
+"""
+
+from workshop_lib.batch.inputs import (
+    CHUNK_ROWS,
+    DATASET_DIR,
+    ID_BASE,
+    ID_EPOCH,
+    IDS_PER_DAY,
+    INPUT_COLUMNS,
+    BatchError,
+    BatchInputError,
+    check_file,
+    day_files,
+    day_folder,
+    first_id,
+    load_applications,
+    parse_day,
+    partition_bytes,
+    read_partition,
+    write_day,
+)
+from workshop_lib.batch.job import Engine, Job, run_day, scheduler_name, stored_for_day
+from workshop_lib.batch.partitions import (
+    DECISIONS,
+    SCORED_META,
+    SOURCE,
+    ModelRef,
+    file_signature,
+    load_model_once,
+    score_applications,
+    score_partition,
+    write_partition,
+)
+from workshop_lib.batch.run_log import RunLog, RunSummary, runs
+
+__all__ = [
+    "CHUNK_ROWS",
+    "DATASET_DIR",
+    "DECISIONS",
+    "ID_BASE",
+    "ID_EPOCH",
+    "IDS_PER_DAY",
+    "INPUT_COLUMNS",
+    "SCORED_META",
+    "SOURCE",
+    "BatchError",
+    "BatchInputError",
+    "Engine",
+    "Job",
+    "ModelRef",
+    "RunLog",
+    "RunSummary",
+    "check_file",
+    "day_files",
+    "day_folder",
+    "file_signature",
+    "first_id",
+    "load_applications",
+    "load_model_once",
+    "parse_day",
+    "partition_bytes",
+    "read_partition",
+    "run_day",
+    "runs",
+    "scheduler_name",
+    "score_applications",
+    "score_partition",
+    "stored_for_day",
+    "write_day",
+    "write_partition",
+]

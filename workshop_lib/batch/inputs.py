@@ -1,0 +1,201 @@
+"""Batch inputs: one folder of Parquet files per day, generated and checked before any scoring.
+
+Each day is a hive-style folder (``date=YYYY-MM-DD/part-NNNNN.parquet``), one Dask partition per
+file. ``check_file`` reads a file's footer, columns, types and values and names every problem with
+the file, the rows and the column, so a bad day fails before anything is written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workshop_lib import data, paths, schema
+
+DATASET_DIR = paths.RUNTIME_DIR / "batch" / "applications"
+INPUT_COLUMNS: list[str] = [schema.ID_COLUMN, *schema.FEATURES]
+# Batch application ids: a block of ten million per day from 2025-01-01, above other chapters' ids.
+ID_BASE = 1_000_000_000
+IDS_PER_DAY = 10_000_000
+ID_EPOCH = date(2025, 1, 1)
+CHUNK_ROWS = 100_000  # rows per predict_proba call and per executemany: bounds memory
+
+
+class BatchError(RuntimeError):
+    """A batch run cannot start or finish; the message says why."""
+
+
+class BatchInputError(BatchError, ValueError):
+    """The day's input is missing or malformed; ``problems`` names each file and column."""
+
+    def __init__(self, day: date, problems: list[str]):
+        self.problems = problems
+        shown = "\n  - ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"bad input for {day}: {len(problems)} problem(s):\n  - {shown}{more}")
+
+
+def parse_day(day: str | date) -> date:
+    """``"2025-01-31"`` or a ``date`` -> ``date``; anything else is a clear ``ValueError``."""
+    if isinstance(day, date):
+        return day
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        raise ValueError(f"{day!r} is not a date like 2025-01-31") from None
+
+
+def day_folder(day: str | date, root: Path = DATASET_DIR) -> Path:
+    """The hive-style folder of one day's files: ``root/date=2025-01-31``."""
+    return Path(root) / f"date={parse_day(day).isoformat()}"
+
+
+def first_id(day: str | date) -> int:
+    """The first application id of a day, so ids never repeat across days."""
+    return ID_BASE + (parse_day(day) - ID_EPOCH).days * IDS_PER_DAY + 1
+
+
+def write_day(
+    day: str | date,
+    rows: int,
+    *,
+    root: Path = DATASET_DIR,
+    rows_per_file: int = 500_000,
+    scenario: str = "reference",
+    seed: int = 0,
+) -> list[Path]:
+    """Generate one day of applications as Parquet files of ``rows_per_file`` rows each.
+
+    The same arguments give the same files. Each file is written aside and renamed, so a
+    crash never leaves a half-written file where the job would read it.
+    """
+    day = parse_day(day)
+    if not 0 < rows < IDS_PER_DAY:
+        raise ValueError(f"rows must be between 1 and {IDS_PER_DAY - 1:,}, got {rows}")
+    if rows_per_file < 1:
+        raise ValueError(f"rows_per_file must be >= 1, got {rows_per_file}")
+    folder = day_folder(day, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("part-*.parquet"):
+        old.unlink()
+    files = []
+    for number, offset in enumerate(range(0, rows, rows_per_file)):
+        frame = data.make_applications(
+            min(rows_per_file, rows - offset),
+            scenario=scenario,
+            seed=seed * 100_000_000 + (day - ID_EPOCH).days * 10_000 + number,
+            start=day.isoformat(),
+            days=1,
+            first_id=first_id(day) + offset,
+        )
+        path = folder / f"part-{number:05d}.parquet"
+        staging = path.with_suffix(".tmp")
+        frame.to_parquet(staging, index=False)
+        os.replace(staging, path)
+        files.append(path)
+    return files
+
+
+def day_files(day: str | date, root: Path = DATASET_DIR) -> list[Path]:
+    """The day's Parquet files in order; ``BatchInputError`` if there are none."""
+    day = parse_day(day)
+    folder = day_folder(day, root)
+    if not folder.is_dir():
+        raise BatchInputError(day, [f"{folder}: folder is missing (no applications for {day})"])
+    files = sorted(folder.glob("part-*.parquet"))
+    if not files:
+        raise BatchInputError(day, [f"{folder}: no part-*.parquet files in the folder"])
+    return files
+
+
+def _type_problem(name: str, kind: pa.DataType) -> str | None:
+    if name == schema.ID_COLUMN:
+        ok = pa.types.is_integer(kind)
+        expected = "integers"
+    elif name in schema.CATEGORIES:
+        ok = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        ok = ok or (pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type))
+        expected = "text (or a dictionary of text)"
+    else:
+        ok = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        expected = "numbers"
+    return None if ok else f"{name}: expected {expected}, found {kind}"
+
+
+def check_file(path: Path) -> list[str]:
+    """Every problem of one input file, each prefixed with the file name; [] if it is fine.
+
+    Reads the Parquet footer first (a corrupt or truncated file fails here), then the
+    columns and types, then the values through the schema's ``validate_frame``.
+    """
+    name = Path(path).name
+    try:
+        file_schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as error:
+        return [f"{name}: not a readable Parquet file ({error})"]
+    present = dict(zip(file_schema.names, file_schema.types, strict=True))
+    problems = [f"{name}: column {c!r} is missing" for c in INPUT_COLUMNS if c not in present]
+    problems += [
+        f"{name}: {problem}"
+        for c in INPUT_COLUMNS
+        if c in present and (problem := _type_problem(c, present[c]))
+    ]
+    if problems:
+        return problems
+    try:
+        return _value_problems(path)
+    except (OSError, pa.ArrowException) as error:
+        return [f"{name}: cannot be read ({error})"]
+
+
+def _value_problems(path: Path) -> list[str]:
+    """Validate a file's values ``CHUNK_ROWS`` rows at a time (memory stays flat)."""
+    name, ids, start = Path(path).name, [], 0
+    file = pq.ParquetFile(path)
+    try:
+        for chunk in file.iter_batches(batch_size=CHUNK_ROWS, columns=INPUT_COLUMNS):
+            frame = chunk.to_pandas()
+            rows = f"{name}: rows {start:,}-{start + len(frame) - 1:,}"
+            if frame[schema.ID_COLUMN].isna().any():
+                return [f"{rows}: {schema.ID_COLUMN} has missing values"]
+            try:
+                schema.validate_frame(frame)
+            except schema.SchemaError as error:
+                return [f"{rows}: {problem}" for problem in error.problems]
+            ids.append(frame[schema.ID_COLUMN].to_numpy())
+            start += len(frame)
+    finally:
+        file.close()
+    if ids and not pd.Series(np.concatenate(ids)).is_unique:
+        return [f"{name}: {schema.ID_COLUMN} has repeated values"]
+    return []
+
+
+def read_partition(path: Path) -> pd.DataFrame:
+    """Read the columns the job needs from one file (one Dask partition)."""
+    try:
+        table = pq.read_table(path, columns=INPUT_COLUMNS)
+        return table.to_pandas(split_blocks=True, self_destruct=True)  # no second copy
+    except (OSError, pa.ArrowException) as error:
+        raise BatchError(f"{Path(path).name}: cannot be read ({error})") from None
+
+
+def load_applications(files: Sequence[Path]) -> dd.DataFrame:
+    """A lazy Dask table with one partition per file; nothing is read yet."""
+    return dd.from_map(read_partition, list(files), label="read-applications")
+
+
+def partition_bytes(files: Sequence[Path]) -> float:
+    """Mean in-memory size of a partition (bytes), measured on the first file."""
+    return float(read_partition(files[0]).memory_usage(deep=True).sum())
+
+
+# -- scoring: the model is loaded once per worker ----------------------------------------------

@@ -1,0 +1,184 @@
+"""The distilled student as TensorFlow Lite files, run by LiteRT, beside onnxruntime.
+
+The ``.tflite`` files in ``data/litert`` were produced by TensorFlow's ``TFLiteConverter``
+(``make tflite``: ``tools/litert_convert.py`` in its own ``.venv-tf``) from the weights in
+``student_weights.npz``. They take the *preprocessed* feature matrix (float32): the scaling and
+one-hot encoding stay outside the model, as string ops would need custom TF Lite kernels.
+
+- ``LiteRtPredictor``: one interpreter; ``predict`` runs rows in batches of a fixed size.
+  For a full-int8 model it quantizes the input with the model's single input scale, and counts
+  the values that fall outside the calibrated range (they are clipped to it).
+- ``bare_rows``: size, p50, throughput, AUC and largest difference from scikit-learn, for the
+  LiteRT and onnxruntime variants of the bare network, measured in one run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from ai_edge_litert.interpreter import Interpreter
+from onnxruntime.quantization import QuantType, quantize_dynamic
+from sklearn.metrics import roc_auc_score
+
+from workshop_lib import paths
+from workshop_lib.edge import onnx_export
+from workshop_lib.support import benchmarking
+
+LITERT_DIR = paths.DATA_DIR / "litert"
+TFLITE_FILES = ("student_float32.tflite", "student_dynamic_int8.tflite", "student_int8.tflite")
+
+
+def load_student_data() -> dict[str, np.ndarray]:
+    """Weights, calibration sample, probe rows, labels and scikit-learn's probabilities."""
+    return dict(np.load(LITERT_DIR / "student_weights.npz"))
+
+
+class LiteRtPredictor:
+    """A ``.tflite`` model in a one-thread LiteRT interpreter with a fixed batch size."""
+
+    def __init__(self, path: Path | str, batch: int = 1):
+        self.path = Path(path)
+        self.batch = batch
+        self.interpreter = Interpreter(model_path=str(self.path), num_threads=1)
+        self.input, self.output = (
+            self.interpreter.get_input_details()[0],
+            self.interpreter.get_output_details()[0],
+        )
+        self.interpreter.resize_tensor_input(self.input["index"], [batch, self.input["shape"][1]])
+        self.interpreter.allocate_tensors()
+        self.clipped = 0  # input values outside the int8 range, since creation
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def _quantize(self, rows: np.ndarray) -> np.ndarray:
+        scale, zero = self.input["quantization"]
+        if self.input["dtype"] != np.int8:
+            return rows.astype("float32")
+        steps = np.round(rows / scale) + zero
+        self.clipped += int(((steps < -128) | (steps > 127)).sum())
+        return np.clip(steps, -128, 127).astype("int8")
+
+    def input_range(self) -> tuple[float, float]:
+        """The standardised values a full-int8 input can represent (others are clipped)."""
+        scale, zero = self.input["quantization"]
+        return (-128 - zero) * scale, (127 - zero) * scale
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        """The probability of default of each row, computed ``batch`` rows per call."""
+        out = []
+        for start in range(0, len(rows), self.batch):
+            chunk = rows[start : start + self.batch]
+            padded = np.zeros((self.batch, rows.shape[1]), dtype="float32")
+            padded[: len(chunk)] = chunk
+            self.interpreter.set_tensor(self.input["index"], self._quantize(padded))
+            self.interpreter.invoke()
+            result = self.interpreter.get_tensor(self.output["index"]).astype("float32")
+            if self.output["dtype"] == np.int8:
+                scale, zero = self.output["quantization"]
+                result = (result - zero) * scale
+            out.append(result[: len(chunk), 0])
+        return np.concatenate(out)
+
+
+class OrtBare:
+    """The bare network in onnxruntime (one thread), ``predict`` like ``LiteRtPredictor``."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.session = ort.InferenceSession(
+            str(path), onnx_export.session_options(1), providers=["CPUExecutionProvider"]
+        )
+        self.name = self.session.get_inputs()[0].name
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        return self.session.run(["probabilities"], {self.name: rows})[0][:, 1]
+
+
+def ort_int8(folder: Path) -> Path:
+    """onnxruntime's dynamic quantization of the bare network, written into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "student_bare_int8.onnx"
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # its "consider pre-processing" advice is for image models
+    try:
+        quantize_dynamic(LITERT_DIR / "student_bare.onnx", target, weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+    return target
+
+
+@dataclass
+class BareRow:
+    variant: str
+    runtime: str
+    size_kb: float
+    p50_ms: float
+    rows_per_s: float
+    roc_auc: float
+    max_diff_vs_sklearn: float
+
+
+def measure_bare(name: str, runtime: str, one_row, batch_model, student, calls: int) -> BareRow:
+    """One row of the table: ``one_row`` predicts single rows, ``batch_model`` 1 000 at a time."""
+    probe, proba = student["probe"], student["sklearn_proba"]
+    single = benchmarking.summarize(
+        benchmarking.time_calls(lambda: one_row.predict(probe[:1]), calls)
+    )
+    block = probe[:1_000]
+    throughput = benchmarking.rows_per_second(lambda: batch_model.predict(block), len(block))
+    scores = batch_model.predict(probe)
+    return BareRow(
+        name,
+        runtime,
+        batch_model.size_bytes / 1_000,
+        single.p50_ms,
+        throughput,
+        float(roc_auc_score(student["labels"], scores)),
+        float(np.abs(scores - proba).max()),
+    )
+
+
+def bare_rows(folder: Path, calls: int = 300) -> list[BareRow]:
+    """LiteRT float32 / dynamic int8 / full int8 and onnxruntime fp32 / int8, one run."""
+    student = load_student_data()
+    rows = []
+    for file, name in zip(TFLITE_FILES, ("float32", "dynamic int8", "full int8"), strict=True):
+        path = LITERT_DIR / file
+        rows.append(
+            measure_bare(
+                f"LiteRT {name}",
+                "litert",
+                LiteRtPredictor(path, 1),
+                LiteRtPredictor(path, 1_000),
+                student,
+                calls,
+            )
+        )
+    for path, name in ((LITERT_DIR / "student_bare.onnx", "fp32"), (ort_int8(folder), "int8")):
+        model = OrtBare(path)
+        rows.append(
+            measure_bare(f"onnxruntime {name}", "onnxruntime", model, model, student, calls)
+        )
+    return rows
+
+
+def batch_dependence(model_for_batch, rows: np.ndarray, sizes=(1, 10, 100, 1_000)) -> float:
+    """Largest change of a row's score across batch sizes (0 when batches do not interact)."""
+    scores = []
+    for size in sizes:
+        model = model_for_batch(size)
+        scores.append(
+            np.concatenate([model.predict(rows[i : i + size]) for i in range(0, len(rows), size)])
+        )
+    return float(np.ptp(np.vstack(scores), axis=0).max())

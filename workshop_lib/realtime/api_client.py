@@ -1,0 +1,99 @@
+"""Call the model service from Python: what the Streamlit front end (and a learner) uses.
+
+Every failure becomes a ``ServiceError`` whose message a person can act on ("the service at …
+is not running"), so a user interface never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from workshop_lib import schema
+from workshop_lib.realtime.serving import MAX_BATCH_ROWS
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+URL_ENV_VAR = "API_URL"
+
+
+def default_url() -> str:
+    """``$API_URL`` if set, else the address ``uvicorn apps.api:app`` listens on."""
+    return os.environ.get(URL_ENV_VAR, DEFAULT_API_URL).rstrip("/")
+
+
+class ServiceError(RuntimeError):
+    """The service could not answer; the message says why in plain words."""
+
+
+def _call(method: str, url: str, timeout_s: float, **kwargs: Any) -> Any:
+    try:
+        response = httpx.request(method, url, timeout=timeout_s, **kwargs)
+    except httpx.ConnectError:
+        raise ServiceError(
+            f"The model service at {url.rsplit('/', 1)[0]} is not reachable. Is it running? "
+            "Start it with: uvicorn apps.api:app --port 8000"
+        ) from None
+    except httpx.TimeoutException:
+        raise ServiceError(f"The model service did not answer within {timeout_s:g} s") from None
+    except httpx.HTTPError as error:
+        raise ServiceError(f"Calling the model service failed: {error}") from None
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text[:300]
+        raise ServiceError(f"The service refused the request ({response.status_code}): {detail}")
+    return response.json()
+
+
+def model_info(url: str, timeout_s: float = 5.0) -> dict[str, Any]:
+    """``GET /model``: the serving version's metadata."""
+    return _call("GET", f"{url}/model", timeout_s)
+
+
+def predict(
+    url: str, application: dict[str, Any], explain: bool = True, timeout_s: float = 10.0
+) -> dict[str, Any]:
+    """``POST /predict``: probability, decision and (with ``explain``) the top reasons."""
+    params = {"explain": "true"} if explain else None
+    return _call("POST", f"{url}/predict", timeout_s, json=application, params=params)
+
+
+def score_table(url: str, table: pd.DataFrame, timeout_s: float = 60.0) -> pd.DataFrame:
+    """Score every row of ``table`` through ``POST /predict/batch``, in chunks the API accepts.
+
+    Returns the table with ``probability``, ``decision`` and ``model_version`` added.
+    """
+    missing = [name for name in schema.FEATURES if name not in table.columns]
+    if missing:
+        raise ServiceError(f"The table is missing the column(s) {missing}")
+    if table.empty:
+        raise ServiceError("The table has no rows to score")
+    features = table[schema.FEATURES].astype(object).where(table[schema.FEATURES].notna(), None)
+    scored = []
+    for start in range(0, len(table), MAX_BATCH_ROWS):
+        rows = features.iloc[start : start + MAX_BATCH_ROWS].to_dict(orient="records")
+        body = _call("POST", f"{url}/predict/batch", timeout_s, json={"applications": rows})
+        chunk = pd.DataFrame(body["predictions"]).assign(model_version=body["model_version"])
+        scored.append(chunk)
+    results = pd.concat(scored, ignore_index=True).set_axis(table.index)
+    return table.assign(**{column: results[column] for column in results.columns})
+
+
+def score_csv(url: str, content: bytes) -> pd.DataFrame:
+    """Read an uploaded CSV and score it; a malformed file is a ``ServiceError`` too."""
+    try:
+        table = pd.read_csv(io.BytesIO(content))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ServiceError(f"The file is not a readable CSV table: {error}") from None
+    return score_table(url, table)
+
+
+def batch_requests_needed(rows: int, max_rows: int = MAX_BATCH_ROWS) -> int:
+    """How many ``/predict/batch`` calls a table of ``rows`` rows takes."""
+    return math.ceil(rows / max_rows)

@@ -1,0 +1,99 @@
+"""What the stream's parts hand each other: events, dead letters and the queue protocol.
+
+``EventQueue`` is what a stream processor needs from a queue and ``EventSink`` what a producer
+needs; the in-process ``RequestQueue`` (``memory_queue``) and ``RedisRequestQueue``
+(``redis_queue``) both provide them, so the same processor runs on either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+SOURCE = "stream"
+DEFAULT_MAX_BATCH = 500
+DEFAULT_WINDOW_S = 0.02
+
+
+class QueueFull(RuntimeError):
+    """The producer waited for room in a full queue longer than its timeout."""
+
+
+class MalformedEvent(ValueError):
+    """An event's envelope (id, timestamp, payload) cannot be read."""
+
+
+class SimulatedCrash(RuntimeError):
+    """Raised inside a processor by a ``CrashPlan``: the processor stops without acknowledging."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One new loan application: its id, when it was emitted (epoch seconds) and the form data."""
+
+    event_id: int
+    created_at: float
+    application: dict[str, Any]
+
+    def to_fields(self) -> dict[str, str]:
+        """The event as flat string fields (the shape a broker such as Redis stores)."""
+        return {
+            "event_id": str(self.event_id),
+            "created_at": repr(self.created_at),
+            "application": json.dumps(self.application),
+        }
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> Event:
+        """Read an event back from ``to_fields``; ``MalformedEvent`` says what is wrong."""
+        try:
+            return cls(
+                event_id=int(fields["event_id"]),
+                created_at=float(fields["created_at"]),
+                application=json.loads(fields["application"]),
+            )
+        except KeyError as error:
+            raise MalformedEvent(f"event has no {error.args[0]!r} field") from None
+        except (TypeError, ValueError) as error:
+            raise MalformedEvent(f"event envelope is unreadable: {error}") from None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An event the processor could not score, with the reason."""
+
+    event_id: int | None
+    reason: str
+    payload: Any
+
+
+class EventQueue(Protocol):
+    """What a stream processor needs from a queue (in-process ``RequestQueue`` or Redis)."""
+
+    def get_batch(self, max_items: int, window_s: float, wait_s: float) -> list[tuple[Any, Event]]:
+        """Up to ``max_items`` events, waiting at most ``window_s`` after the oldest arrived."""
+        ...
+
+    def ack(self, ids: Sequence[Any]) -> None:
+        """Mark delivered events as done: they will not be delivered again."""
+        ...
+
+    def reject(self, entry_id: Any, reason: str, payload: Any) -> None:
+        """Move an event to the dead-letter list (and acknowledge it)."""
+        ...
+
+    def depth(self) -> int:
+        """Events waiting to be delivered."""
+        ...
+
+    def unacked(self) -> int:
+        """Events delivered but not acknowledged yet."""
+        ...
+
+
+class EventSink(Protocol):
+    """Anything a producer can put events on (in-process ``RequestQueue`` or Redis)."""
+
+    def put_many(self, events: Sequence[Event], timeout: float | None = None) -> None: ...

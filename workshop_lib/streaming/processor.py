@@ -1,0 +1,288 @@
+"""The stream processor: take a batch, validate, score, write, then acknowledge.
+
+Delivery is *at-least-once*: events are acknowledged only after their predictions are written,
+so events in flight when a processor dies are delivered again. Writes are keyed by
+``application_id``, so a re-delivered event overwrites its own prediction: nothing is lost and
+nothing is stored twice. Malformed events go to the dead letters with the reason.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from workshop_lib import schema
+from workshop_lib.registry import LoadedModel
+from workshop_lib.scoring import score_batch
+from workshop_lib.store import PredictionStore, utc_now
+from workshop_lib.streaming.events import (
+    DEFAULT_MAX_BATCH,
+    DEFAULT_WINDOW_S,
+    SOURCE,
+    Event,
+    EventQueue,
+    SimulatedCrash,
+)
+from workshop_lib.support.benchmarking import LatencySummary, summarize
+
+if TYPE_CHECKING:
+    from workshop_lib.streaming.drills import CrashPlan
+
+
+@dataclass
+class StreamStats:
+    """What a processor measured: per batch (time, size, queue depth) and per event latency.
+
+    A batch's depth counts the events waiting when it was taken, the batch included.
+    """
+
+    started_at: float = field(default_factory=time.time)
+    batch_done_at: list[float] = field(default_factory=list)
+    batch_sizes: list[int] = field(default_factory=list)
+    depths: list[int] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
+    dead_lettered: int = 0
+
+    @property
+    def scored(self) -> int:
+        return len(self.latencies_s)
+
+    def summary(self) -> LatencySummary:
+        """End-to-end latency percentiles and events per second from first event to last."""
+        first_created = self.batch_done_at[0] - self.latencies_s[0]
+        wall = self.batch_done_at[-1] - min(first_created, self.started_at)
+        return summarize(self.latencies_s, wall_s=wall)
+
+    def timeline(self, bin_s: float = 0.5) -> pd.DataFrame:
+        """Per time bin: events/s written, max queue depth, p50 and p99 latency (ms)."""
+        if not self.batch_sizes:
+            raise ValueError("the processor has not scored any batch yet")
+        done = np.repeat(np.asarray(self.batch_done_at) - self.started_at, self.batch_sizes)
+        events = pd.DataFrame(
+            {"bin": (done // bin_s).astype(int), "latency_ms": np.asarray(self.latencies_s) * 1e3}
+        )
+        batch_bins = ((np.asarray(self.batch_done_at) - self.started_at) // bin_s).astype(int)
+        grouped = events.groupby("bin")["latency_ms"]
+        table = pd.DataFrame(
+            {
+                "events_per_s": grouped.size() / bin_s,
+                "p50_ms": grouped.quantile(0.5),
+                "p99_ms": grouped.quantile(0.99),
+            }
+        )
+        table["max_depth"] = pd.Series(self.depths).groupby(batch_bins).max()
+        table = table.reindex(range(int(table.index.max()) + 1))
+        table["events_per_s"] = table["events_per_s"].fillna(0.0)
+        table.insert(0, "t_s", (table.index + 0.5) * bin_s)
+        return table.reset_index(drop=True)
+
+
+def _frame_if_valid(records: list[Any]) -> pd.DataFrame | None:
+    """The records as one feature table if every one of them is valid, else None."""
+    if not all(isinstance(r, dict) and len(r) == len(schema.FEATURES) for r in records):
+        return None
+    frame = pd.DataFrame.from_records(records, columns=schema.FEATURES)
+    try:
+        return schema.validate_frame(frame)
+    except schema.SchemaError:
+        return None
+
+
+class StreamProcessor:
+    """Take batches from a queue, score them, write them, then acknowledge them.
+
+    A batch is at most ``max_batch`` events, collected for at most ``window_s`` after the
+    oldest arrived. Invalid events are dead-lettered with the reason; the rest are scored.
+    """
+
+    def __init__(
+        self,
+        requests: EventQueue,
+        store: PredictionStore,
+        model: LoadedModel,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        window_s: float = DEFAULT_WINDOW_S,
+        predictions: queue.Queue | None = None,
+        crash: CrashPlan | None = None,
+        run_id: str | None = None,
+    ):
+        if max_batch < 1 or window_s < 0:
+            raise ValueError(f"need max_batch >= 1 and window_s >= 0, got {max_batch}, {window_s}")
+        self.requests = requests
+        self.store = store
+        self.model = model
+        self.max_batch = max_batch
+        self.window_s = window_s
+        self.predictions = predictions
+        self.crash = crash
+        self.run_id = run_id or f"stream-{uuid.uuid4().hex[:8]}"
+        self.stats = StreamStats()
+        self.batches = 0
+        self.notifications_dropped = 0
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._connection: sqlite3.Connection | None = None
+
+    # -- one batch ---------------------------------------------------------------------------
+    def handle(self, batch: list[tuple[Any, Event]]) -> None:
+        """Validate, score, write, acknowledge and publish one batch."""
+        self.batches += 1
+        depth = self.requests.depth() + len(batch)  # waiting when this batch was taken
+        valid, frame = self._validate(batch)
+        if not valid:
+            return
+        scores = score_batch(self.model, frame)
+        self._strike("after_score")
+        ids = [event.event_id for _, event in valid]
+        rows = pd.DataFrame(
+            {
+                "application_id": ids,
+                "probability": scores["probability"].to_numpy(),
+                "decision": scores["decision"].to_numpy(),
+                "model_version": self.model.version,
+                "run_id": self.run_id,
+                "source": SOURCE,
+                "scored_at": utc_now(),
+            }
+        )
+        self._write(rows)
+        written_at = time.time()
+        self._strike("after_write")
+        self.requests.ack([entry_id for entry_id, _ in valid])
+        created = np.fromiter((event.created_at for _, event in valid), float, len(valid))
+        self.stats.latencies_s.extend((written_at - created).tolist())
+        self.stats.batch_done_at.append(written_at)
+        self.stats.batch_sizes.append(len(valid))
+        self.stats.depths.append(depth)
+        self._publish(rows)
+
+    def _write(self, rows: pd.DataFrame) -> None:
+        """Commit the batch's predictions in one transaction, before anything is acked.
+
+        The connection stays open between batches: opening one per batch costs more than
+        scoring a small batch.
+        """
+        if self._connection is None:
+            self._connection = sqlite3.connect(self.store.path, timeout=30)
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+        with self._connection:
+            self.store.write(rows, connection=self._connection)
+
+    def _strike(self, phase: str) -> None:
+        if self.crash is not None:
+            self.crash.strike(self.batches, phase)
+
+    def _validate(
+        self, batch: list[tuple[Any, Event]]
+    ) -> tuple[list[tuple[Any, Event]], pd.DataFrame]:
+        """The valid events and their feature table; invalid ones are dead-lettered.
+
+        Fast path: check the whole batch as one table. Only when that finds a problem is each
+        event checked on its own, to find which ones are bad and why.
+        """
+        frame = _frame_if_valid([event.application for _, event in batch])
+        if frame is not None:
+            return batch, frame
+        valid, good = [], []
+        for entry_id, event in batch:
+            try:
+                good.append(schema.validate_record(event.application).model_dump())
+                valid.append((entry_id, event))
+            except schema.SchemaError as error:
+                self.requests.reject(entry_id, "; ".join(error.problems), event)
+                self.stats.dead_lettered += 1
+        return valid, pd.DataFrame.from_records(good, columns=schema.FEATURES)
+
+    def _publish(self, rows: pd.DataFrame) -> None:
+        """Tell downstream consumers; best effort, the database is the record."""
+        if self.predictions is None:
+            return
+        for row in rows[["application_id", "probability", "decision"]].to_dict("records"):
+            try:
+                self.predictions.put_nowait(row)
+            except queue.Full:
+                self.notifications_dropped += 1
+
+    # -- the loop ----------------------------------------------------------------------------
+    def run(self, idle_exit_s: float | None = None) -> None:
+        """Process batches until stopped (or idle for ``idle_exit_s``) with nothing in flight."""
+        self._connection = None  # opened again in this thread (sqlite connections are per thread)
+        try:
+            # One OpenMP thread: on a busy 2-core machine two threads per small batch fight.
+            with threadpool_limits(1, user_api="openmp"):
+                self._loop(idle_exit_s)
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _loop(self, idle_exit_s: float | None) -> None:
+        last_batch = time.monotonic()
+        while True:
+            batch = self.requests.get_batch(self.max_batch, self.window_s, 0.05)
+            if batch:
+                self.handle(batch)
+                last_batch = time.monotonic()
+                continue
+            idle = idle_exit_s is not None and time.monotonic() - last_batch >= idle_exit_s
+            if (self._stop.is_set() or idle) and self._drained():
+                return
+
+    def _drained(self) -> bool:
+        return self.requests.depth() == 0 and self.requests.unacked() == 0
+
+    def start(self) -> StreamProcessor:
+        """Run in a background thread; a crash is kept in ``error``."""
+        self._thread = threading.Thread(
+            target=self._run_catching, name="stream-processor", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _run_catching(self) -> None:
+        try:
+            self.run()
+        except BaseException as error:  # kept for the caller, who decides what a crash means
+            self.error = error
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish every queued event, then stop; raise if the processor crashed."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                raise TimeoutError(f"stream processor did not drain within {timeout} s")
+        if self.error is not None and not isinstance(self.error, SimulatedCrash):
+            raise RuntimeError("the stream processor failed") from self.error
+
+
+def wait_for_prediction(
+    store: PredictionStore, application_id: int, timeout_s: float = 5.0, poll_s: float = 0.005
+) -> dict[str, Any]:
+    """The stored prediction of an application, as soon as the stream processor has written it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = store.get(application_id)
+        if found is not None:
+            return found
+        if time.monotonic() >= deadline:
+            raise TimeoutError(
+                f"no prediction for application {application_id} after {timeout_s} s: is the "
+                "stream processor running, and was the event sent (or dead-lettered)?"
+            )
+        time.sleep(poll_s)

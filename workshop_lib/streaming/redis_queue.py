@@ -1,0 +1,206 @@
+"""The streaming pipeline over a real broker: Redis Streams instead of in-process queues.
+
+The same ``StreamProcessor`` runs against ``RedisRequestQueue``, which maps each queue
+operation onto Redis:
+
+- ``put``: ``XADD`` (after waiting while ``XLEN`` is at ``capacity``: backpressure);
+- ``get_batch``: ``XAUTOCLAIM`` (take over events another consumer held for longer than
+  ``min_idle_s``: it probably died), else ``XREADGROUP`` in the consumer group;
+- ``ack``: ``XACK`` and ``XDEL`` in one transaction, after the predictions are written, so the
+  stream's length is exactly the events still waiting;
+- ``reject``: the event and the reason go to the hash ``<stream>:dead``, then it is acked.
+
+Kafka (topics, consumer groups, committed offsets) and Flink (checkpointed operators) are the
+same pattern at larger scale: ack after the write, idempotent writes, re-delivery on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from workshop_lib.streaming.events import DeadLetter, Event, MalformedEvent, QueueFull
+from workshop_lib.support.servers import free_port
+
+DEFAULT_STREAM = "loan-applications"
+DEFAULT_GROUP = "scorers"
+
+
+class RedisRequestQueue:
+    """A Redis stream read by one consumer (``consumer``) of a consumer group (``group``)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        stream: str = DEFAULT_STREAM,
+        group: str = DEFAULT_GROUP,
+        consumer: str = "worker-1",
+        capacity: int = 10_000,
+        min_idle_s: float = 5.0,
+    ):
+        self.client = redis.Redis.from_url(url, decode_responses=True)
+        self.stream = stream
+        self.group = group
+        self.consumer = consumer
+        self.capacity = capacity
+        self.min_idle_s = min_idle_s
+        self.dead_key = f"{stream}:dead"
+        self.redelivered = 0
+        self._create_group()
+
+    def _create_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except redis.ResponseError as error:
+            if not str(error).startswith("BUSYGROUP"):
+                raise
+
+    # -- producer side -------------------------------------------------------------------------
+    def put(self, event: Event, timeout: float | None = None) -> None:
+        """``XADD`` one event, waiting while ``capacity`` events are waiting."""
+        self.put_many([event], timeout)
+
+    def put_many(self, events: Sequence[Event], timeout: float | None = None) -> None:
+        """``XADD`` events in one round trip once there is room for them."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.depth() + len(events) > self.capacity:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise QueueFull(
+                    f"Redis stream {self.stream!r} holds {self.depth()} waiting events "
+                    f"(capacity {self.capacity}) and no room opened within {timeout} s"
+                )
+            time.sleep(0.01)
+        pipe = self.client.pipeline(transaction=False)
+        for event in events:
+            fields: dict[Any, Any] = event.to_fields()  # redis' stubs want a wider key type
+            pipe.xadd(self.stream, fields)
+        pipe.execute()
+
+    # -- consumer side -------------------------------------------------------------------------
+    def depth(self) -> int:
+        return int(self.client.xlen(self.stream))
+
+    def unacked(self) -> int:
+        return int(self.client.xpending(self.stream, self.group)["pending"])
+
+    def get_batch(
+        self, max_items: int, window_s: float, wait_s: float = 0.05
+    ) -> list[tuple[str, Event]]:
+        """Stale pending events first (``XAUTOCLAIM``), else new ones (``XREADGROUP``)."""
+        entries = self._reclaim(max_items)
+        if not entries:
+            entries = self._read(max_items, wait_s)
+            if entries:
+                oldest_s = int(entries[0][0].split("-")[0]) / 1_000
+                deadline = oldest_s + window_s
+                while len(entries) < max_items and time.time() < deadline:
+                    more = self._read(max_items - len(entries), deadline - time.time())
+                    entries += more
+        return self._decode(entries)
+
+    def _read(self, count: int, wait_s: float) -> list[tuple[str, dict[str, str]]]:
+        answer: Any = self.client.xreadgroup(
+            self.group,
+            self.consumer,
+            {self.stream: ">"},
+            count=count,
+            block=max(1, int(wait_s * 1_000)),
+        )
+        return answer[0][1] if answer else []
+
+    def _reclaim(self, max_items: int) -> list[tuple[str, dict[str, str]]]:
+        _, claimed, deleted = self.client.xautoclaim(
+            self.stream,
+            self.group,
+            self.consumer,
+            min_idle_time=int(self.min_idle_s * 1_000),
+            start_id="0-0",
+            count=max_items,
+        )
+        if deleted:
+            self.client.xack(self.stream, self.group, *deleted)
+        self.redelivered += len(claimed)
+        return claimed
+
+    def _decode(self, entries: list[tuple[str, dict[str, str]]]) -> list[tuple[str, Event]]:
+        events = []
+        for entry_id, fields in entries:
+            try:
+                events.append((entry_id, Event.from_fields(fields)))
+            except MalformedEvent as error:
+                self.reject(entry_id, str(error), fields)
+        return events
+
+    def ack(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xack(self.stream, self.group, *ids)
+        pipe.xdel(self.stream, *ids)
+        pipe.execute()
+
+    def reject(self, entry_id: str, reason: str, payload: Any) -> None:
+        event_id = payload.event_id if isinstance(payload, Event) else None
+        body = payload.application if isinstance(payload, Event) else payload
+        letter = {"event_id": event_id, "reason": reason, "payload": body}
+        self.client.hset(self.dead_key, entry_id, json.dumps(letter, default=str))
+        self.ack([entry_id])
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every dead-lettered event with its reason, oldest first."""
+        letters = self.client.hgetall(self.dead_key)
+        return [DeadLetter(**json.loads(letters[key])) for key in sorted(letters)]
+
+
+@dataclass
+class LocalRedis:
+    """A redis-server process on a loopback port, keeping nothing on disk."""
+
+    url: str
+    process: subprocess.Popen
+
+    def stop(self, timeout: float = 10.0) -> int:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout)
+        return self.process.returncode
+
+    def __enter__(self) -> LocalRedis:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_local_redis(folder: Path, timeout: float = 10.0) -> LocalRedis:
+    """Start ``redis-server`` on a free loopback port with its files in ``folder``."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
+    command += ["--save", "", "--appendonly", "no"]
+    with (folder / "redis.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    server = LocalRedis(f"redis://127.0.0.1:{port}/0", process)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"redis-server exited: {(folder / 'redis.log').read_text()}")
+        try:
+            redis.Redis.from_url(server.url).ping()
+            return server
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"redis-server did not answer on {server.url} within {timeout} s")
