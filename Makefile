@@ -12,8 +12,8 @@ INSTALLED := $(VENV)/.installed
 	edge bench reset demo-ready tflite tflite-check fleet \
 	airflow airflow-env airflow-lock book
 
-help:
-	@sed -n '2,4p' Makefile
+help:  ## this list: every target and what it does
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' Makefile
 
 $(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "The workbook needs Python 3.11; $(PYTHON) is %d.%d. Install 3.11 or run: make PYTHON=/path/to/python3.11" % v)'
@@ -23,12 +23,12 @@ $(INSTALLED): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+install: $(INSTALLED)  ## only the set-up: .venv with the exact versions of requirements.lock
 
 model: $(INSTALLED)  ## train, register and promote the default model (skipped if one serves)
 	$(BIN)/python -m workshop_lib.default_model
 
-lab: model  ## (as root, e.g. in a container, JupyterLab needs --allow-root: added for you)
+lab: model  ## set up (first time only) and open JupyterLab at the first notebook (as root: --allow-root)
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and apps)
@@ -36,7 +36,7 @@ lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and
 	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/mypy
 
-test: model lint book
+test: model lint book  ## lint, the website build and checks, every test and every notebook (nbval)
 	$(BIN)/python -m pytest
 
 notebooks: model  ## re-run every notebook in place, saving fresh outputs
@@ -112,7 +112,7 @@ $(AIRFLOW_VENV)/.installed: requirements-airflow.txt $(INSTALLED)
 	$(BIN)/uv pip install --quiet --python $(AIRFLOW_VENV)/bin/python -r requirements-airflow.txt
 	touch $@
 
-airflow-env: $(AIRFLOW_VENV)/.installed
+airflow-env: $(AIRFLOW_VENV)/.installed  ## only the set-up: .venv-airflow with requirements-airflow.txt
 
 airflow: model airflow-env  ## the DAG for one day (the run of AIRFLOW_DAY scores the day before)
 	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/airflow db migrate >/dev/null

@@ -9,8 +9,8 @@ import time
 
 import httpx
 import pytest
+from helpers import promoted_registry
 
-from conftest import promoted_registry
 from workshop_lib import data
 from workshop_lib.prediction_log import read_prediction_log
 from workshop_lib.realtime.http_metrics import parse_metrics

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import promoted_registry
 
-from conftest import promoted_registry
 from workshop_lib.support.servers import start_uvicorn
 
 pytestmark = pytest.mark.slow

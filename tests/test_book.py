@@ -11,10 +11,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers import require_in_ci
 from test_frontend import Page, open_tab
 from websockets.sync.client import connect
 
-from conftest import require_in_ci
 from tools import book_source, site_links
 from workshop_lib import paths
 from workshop_lib.support.servers import free_port

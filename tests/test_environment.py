@@ -1,63 +1,22 @@
-"""The pinned environment: the lock, environment.yml and pyproject.toml agree."""
+"""The notebook environment check reports pins, installed versions and what to do."""
 
 from __future__ import annotations
 
-import re
-import tomllib
-from importlib.metadata import version
-
-import pytest
-import yaml
-from packaging.requirements import Requirement
-
-from tools.write_environment import locked_requirements
-from workshop_lib import paths
-
-ROOT = paths.PROJECT_ROOT
+from workshop_lib.support.environment import check_environment, locked_versions, python_ok
 
 
-def lock_pins() -> dict[str, set[str]]:
-    pins: dict[str, set[str]] = {}
-    for line in locked_requirements(ROOT / "requirements.lock"):
-        requirement = Requirement(line)
-        (specifier,) = requirement.specifier
-        assert specifier.operator == "==", f"{line} is not an exact pin"
-        pins.setdefault(requirement.name.lower(), set()).add(specifier.version)
-    return pins
+def test_this_environment_matches_the_lock():
+    report = check_environment()
+    assert (report["status"] == "ok").all(), report
+    assert report.loc["pandas", "pinned"] == locked_versions()["pandas"]
 
 
-def test_environment_yml_installs_exactly_the_lock():
-    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    assert "python=3.11" in environment["dependencies"]
-    pip_section = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    assert [p for p in pip_section if p != "-e ."] == locked_requirements(
-        ROOT / "requirements.lock"
-    )
+def test_a_missing_package_says_how_to_install_it():
+    report = check_environment(("pandas", "surely-not-installed-pkg"))
+    assert report.loc["surely-not-installed-pkg", "status"].startswith("MISSING")
+    assert "make install" in report.loc["surely-not-installed-pkg", "status"]
 
 
-def test_every_direct_dependency_is_pinned_within_its_range():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pins = lock_pins()
-    direct = project["dependencies"] + project["optional-dependencies"]["dev"]
-    for line in direct:
-        requirement = Requirement(line)
-        name = requirement.name.lower()
-        assert name in pins, f"{name} is not in requirements.lock: run make lock"
-        for pinned in pins[name]:
-            assert requirement.specifier.contains(pinned), f"{name}=={pinned} outside {line}"
-
-
-def test_pandas_stays_below_3_for_evidently():
-    assert all(int(v.split(".")[0]) < 3 for v in lock_pins()["pandas"])
-
-
-@pytest.mark.parametrize("package", ["pandas", "scikit-learn", "evidently", "fastapi", "dask"])
-def test_installed_versions_are_the_locked_ones(package):
-    assert version(package) in lock_pins()[package]
-
-
-def test_ci_runs_the_readme_test_command():
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^make test$", ci, re.MULTILINE)
-    assert "make test" in (ROOT / "README.md").read_text()
-    assert "make test" in (ROOT / ".github" / "workflows" / "ci.yml").read_text()
+def test_python_version_is_3_11():
+    ok, message = python_ok()
+    assert ok, message

@@ -6,8 +6,8 @@ import json
 
 import paho.mqtt.client as mqtt
 import pytest
+from helpers import require_in_ci
 
-from conftest import require_in_ci
 from workshop_lib import signing
 from workshop_lib.edge.fleet_broker import acl_text
 from workshop_lib.edge.fleet_device import wait_until

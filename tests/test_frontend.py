@@ -10,10 +10,10 @@ import time
 
 import httpx
 import pytest
+from helpers import promoted_registry, require_in_ci
 from streamlit.testing.v1 import AppTest
 from websockets.sync.client import connect
 
-from conftest import promoted_registry, require_in_ci
 from workshop_lib import data, paths
 from workshop_lib.realtime import api_client
 from workshop_lib.realtime.api_client import ServiceError

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import require_in_ci
+from helpers import require_in_ci
+
 from workshop_lib import paths
 
 RULES_DIR = paths.PROJECT_ROOT / "apps" / "prometheus"

@@ -6,8 +6,8 @@ import time
 
 import httpx
 import pytest
+from helpers import require_in_ci
 
-from conftest import require_in_ci
 from workshop_lib import data, schema
 from workshop_lib.monitoring import ops_metrics, prometheus_server
 from workshop_lib.realtime.http_metrics import LATENCY_BUCKETS

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from helpers import register_again
 from sklearn.base import BaseEstimator
 
-from conftest import register_again
 from workshop_lib import data, schema
 from workshop_lib.registry import (
     PRODUCTION,

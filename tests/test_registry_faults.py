@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from helpers import register_again
 
 from apps import pipeline as pipeline_cli
-from conftest import register_again
 from workshop_lib import signing
 from workshop_lib.realtime.serving import ModelService, ServiceSettings
 from workshop_lib.registry import (

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 import redis
+from helpers import require_in_ci
 
-from conftest import require_in_ci
 from workshop_lib import data, streaming
 from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.store import PredictionStore

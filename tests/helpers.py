@@ -1,0 +1,63 @@
+"""Helpers the test files import: system programs, and registries holding the small model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workshop_lib import data
+from workshop_lib.registry import PRODUCTION, Registry
+
+# The Debian package of each system program the tests drive (apt.txt lists them for CI and Binder).
+PACKAGES = {
+    "chromium": "chromium",
+    "chromedriver": "chromium-driver",
+    "redis-server": "redis-server",
+    "mosquitto": "mosquitto",
+    "mosquitto_passwd": "mosquitto",
+    "prometheus": "prometheus",
+    "promtool": "prometheus",
+    "java": "openjdk-17-jre-headless",
+}
+
+
+def require_in_ci(binary: str) -> str:
+    """Path of a system program; skipped here without it (with the command that installs it),
+    failed in CI (``CI=true``), where ``.ci/run`` installs it."""
+    found = shutil.which(binary)
+    if found is None:
+        install = f"sudo apt-get install {PACKAGES.get(binary, binary)}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{binary} is not installed, but .ci/run installs it ({install})")
+        pytest.skip(f"{binary} is not installed; install it with: {install}")
+    return found
+
+
+def register_again(registry: Registry, trained: Any, bump: str = "minor") -> str:
+    """Register ``trained`` once more in ``registry`` (the next version by ``bump``)."""
+    return registry.register(
+        trained.model,
+        metrics=trained.metrics,
+        data_fingerprint="f",
+        kind=trained.kind,
+        threshold=trained.threshold,
+        bump=bump,
+    )
+
+
+def promoted_registry(root: Path, trained: Any, small_frames: Any) -> Registry:
+    """A registry at ``root`` holding the small model as 1.0.0, promoted to production."""
+    registry = Registry(root)
+    version = registry.register(
+        trained.model,
+        metrics=trained.metrics,
+        data_fingerprint=data.fingerprint(small_frames[0]),
+        kind=trained.kind,
+        threshold=trained.threshold,
+    )
+    registry.promote(version, PRODUCTION)
+    return registry
