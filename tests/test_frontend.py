@@ -14,8 +14,8 @@ from helpers import promoted_registry, require_in_ci
 from streamlit.testing.v1 import AppTest
 from websockets.sync.client import connect
 
-from workshop_lib import data, paths
-from workshop_lib.realtime import api_client
+from workshop_lib import data, paths, schema
+from workshop_lib.realtime import api_client, what_if
 from workshop_lib.realtime.api_client import ServiceError
 from workshop_lib.schema import FEATURES
 from workshop_lib.support.servers import free_port, start_streamlit, start_uvicorn
@@ -79,10 +79,46 @@ def test_bad_csv_is_a_clear_error(api, content, message):
         api_client.score_csv(api.url, content)
 
 
-def test_invalid_rows_name_the_field(api):
-    table = data.make_applications(3, seed=6)[FEATURES].assign(credit_score=[700, 10, 700])
-    with pytest.raises(ServiceError, match=r"applications\.1\.credit_score"):
+def test_invalid_rows_name_the_field_and_the_row_of_the_whole_table(api):
+    table = data.make_applications(1_205, seed=6)[FEATURES]
+    table.loc[1_100, "credit_score"] = 10  # in the second /predict/batch chunk
+    with pytest.raises(ServiceError, match=r"row 1100 of the table: credit_score") as refused:
         api_client.score_table(api.url, table)
+    assert [(p["row"], p["field"]) for p in refused.value.problems] == [(1_100, "credit_score")]
+
+
+def test_labels_and_help_come_from_the_schema_and_the_address_is_not_a_field(api, monkeypatch):
+    app = _app(monkeypatch, api.url)
+    shown = {box.label: box.help for box in app.number_input}
+    assert shown == {schema.LABELS[f.name]: schema.HELP[f.name] for f in schema.NUMERIC}
+    assert all(label != name for label, name in zip(shown, schema.NUMERIC_FEATURES, strict=True))
+    form_boxes = [box.label for box in app.selectbox][: len(schema.CATEGORIES)]
+    assert form_boxes == [schema.LABELS[name] for name in schema.CATEGORIES]
+    assert len(app.text_input) == 0  # the service address is configuration (API_URL), not input
+    assert api.url in app.sidebar.caption[0].value
+
+
+def test_the_last_result_survives_a_rerun_and_a_what_if_chart_follows(api, monkeypatch):
+    app = _app(monkeypatch, api.url)
+    assert not app.get("vega_lite_chart")  # nothing scored yet, no what-if
+    app.button[0].click().run()
+    scored = {m.label: m.value for m in app.metric}
+    app.selectbox[-1].set_value("credit_score").run()  # a rerun in which the form is not sent
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric} == scored
+    assert len(app.get("vega_lite_chart")) == 1
+
+
+def test_the_what_if_curve_agrees_with_single_predictions(api):
+    applicant = dict(schema.EXAMPLE_APPLICATION)
+    values = what_if.feature_grid("credit_score", applicant["credit_score"], points=6)
+    assert float(applicant["credit_score"]) in values and len(values) >= 6
+    answer = api_client.score_rows(api.url, what_if.what_if_rows(applicant, "credit_score", values))
+    curve = [row["probability"] for row in answer["predictions"]]
+    for value, probability in list(zip(values, curve, strict=True))[::2]:
+        single = api_client.predict(api.url, {**applicant, "credit_score": int(value)}, False)
+        assert single["probability"] == pytest.approx(probability, abs=1e-9)
+    assert curve[0] > curve[-1]  # a better credit score, a lower risk
 
 
 CHROMIUM_FLAGS = [

@@ -79,18 +79,49 @@ class LoanApplication(BaseModel):
         json_schema_extra={"examples": [EXAMPLE_APPLICATION]},
     )
 
-    age: Integer = Field(ge=18, le=100, description="Applicant age in years.")
-    annual_income: Number = Field(ge=0, le=5_000_000, description="Gross yearly income in USD.")
-    loan_amount: Number = Field(ge=500, le=1_000_000, description="Requested amount in USD.")
-    credit_score: Integer = Field(ge=300, le=850, description="FICO-style score.")
-    debt_to_income: Number = Field(ge=0, le=2.0, description="Monthly debt / monthly income.")
-    employment_years: Number = Field(ge=0, le=60, description="Years with current employer.")
-    num_credit_lines: Integer = Field(ge=0, le=80, description="Open credit lines.")
-    delinquencies_2y: Integer = Field(ge=0, le=30, description="Late payments in the last 2 years.")
-    home_ownership: HomeOwnership
-    purpose: Purpose
-    term: Term
-    channel: Channel
+    age: Integer = Field(ge=18, le=100, title="Age (years)", description="Applicant age in years.")
+    annual_income: Number = Field(
+        ge=0,
+        le=5_000_000,
+        title="Annual income (USD)",
+        description="Gross yearly income before tax, in US dollars.",
+    )
+    loan_amount: Number = Field(
+        ge=500, le=1_000_000, title="Loan amount (USD)", description="Requested amount in USD."
+    )
+    credit_score: Integer = Field(
+        ge=300,
+        le=850,
+        title="Credit score (300-850)",
+        description="FICO-style score: higher means a better repayment history.",
+    )
+    debt_to_income: Number = Field(
+        ge=0,
+        le=2.0,
+        title="Debt-to-income ratio",
+        description="Monthly debt payments / monthly income (0.28 means 28 %).",
+    )
+    employment_years: Number = Field(
+        ge=0, le=60, title="Years employed", description="Years with current employer."
+    )
+    num_credit_lines: Integer = Field(
+        ge=0, le=80, title="Open credit lines", description="Credit cards and loans open today."
+    )
+    delinquencies_2y: Integer = Field(
+        ge=0,
+        le=30,
+        title="Late payments (2 years)",
+        description="Late payments in the last 2 years.",
+    )
+    home_ownership: HomeOwnership = Field(
+        title="Home ownership", description="Rents, pays a mortgage, owns outright, or other."
+    )
+    purpose: Purpose = Field(title="Loan purpose", description="What the loan will pay for.")
+    term: Term = Field(title="Term", description="Repayment period of the loan.")
+    channel: Channel = Field(
+        title="Application channel",
+        description="Where the application came in: online, at a branch, or through a broker.",
+    )
 
 
 @dataclass(frozen=True)
@@ -131,6 +162,13 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 }
 CATEGORICAL_FEATURES: list[str] = list(CATEGORIES)
 FEATURES: list[str] = list(LoanApplication.model_fields)
+# What a person reads: a label with its unit, and a one-line help text, for every feature.
+LABELS: dict[str, str] = {
+    name: field.title or name for name, field in LoanApplication.model_fields.items()
+}
+HELP: dict[str, str] = {
+    name: field.description or "" for name, field in LoanApplication.model_fields.items()
+}
 
 
 class SchemaError(ValueError):

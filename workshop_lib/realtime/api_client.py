@@ -27,7 +27,15 @@ def default_url() -> str:
 
 
 class ServiceError(RuntimeError):
-    """The service could not answer; the message says why in plain words."""
+    """The service could not answer; the message says why in plain words.
+
+    ``problems`` holds the service's field problems (``field``, ``message``, ``row``) when it
+    refused the input.
+    """
+
+    def __init__(self, message: str, problems: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.problems = problems or []
 
 
 def _call(method: str, url: str, timeout_s: float, **kwargs: Any) -> Any:
@@ -44,10 +52,13 @@ def _call(method: str, url: str, timeout_s: float, **kwargs: Any) -> Any:
         raise ServiceError(f"Calling the model service failed: {error}") from None
     if response.status_code >= 400:
         try:
-            detail = response.json().get("detail", response.text)
-        except ValueError:
-            detail = response.text[:300]
-        raise ServiceError(f"The service refused the request ({response.status_code}): {detail}")
+            body = response.json()
+            detail, problems = body.get("detail", response.text), body.get("errors", [])
+        except (ValueError, AttributeError):
+            detail, problems = response.text[:300], []
+        raise ServiceError(
+            f"The service refused the request ({response.status_code}): {detail}", problems
+        )
     return response.json()
 
 
@@ -64,10 +75,40 @@ def predict(
     return _call("POST", f"{url}/predict", timeout_s, json=application, params=params)
 
 
+def score_rows(url: str, rows: list[dict[str, Any]], timeout_s: float = 60.0) -> dict[str, Any]:
+    """``POST /predict/batch`` for at most ``MAX_BATCH_ROWS`` rows: the service's whole answer."""
+    if not 0 < len(rows) <= MAX_BATCH_ROWS:
+        raise ServiceError(f"Send between 1 and {MAX_BATCH_ROWS} rows at a time, not {len(rows)}")
+    return _call("POST", f"{url}/predict/batch", timeout_s, json={"applications": rows})
+
+
+def _column_of(problem: dict[str, Any]) -> str:
+    """``credit_score`` from the service's ``applications.3.credit_score``."""
+    return ".".join(str(problem["field"]).split(".")[2:]) or str(problem["field"])
+
+
+def _with_table_rows(error: ServiceError, first_row: int) -> ServiceError:
+    """The same refusal with row numbers counted from the top of the whole table."""
+    located = [
+        {**p, "row": first_row + p["row"], "field": _column_of(p)}
+        for p in error.problems
+        if p.get("row") is not None
+    ]
+    if not located:
+        return error
+    shown = "; ".join(
+        f"row {p['row']} of the table: {p['field']}: {p['message']}" for p in located[:5]
+    )
+    more = " (first 5 shown)" if len(located) > 5 else ""
+    return ServiceError(f"The service refused {len(located)} row(s){more}: {shown}", located)
+
+
 def score_table(url: str, table: pd.DataFrame, timeout_s: float = 60.0) -> pd.DataFrame:
     """Score every row of ``table`` through ``POST /predict/batch``, in chunks the API accepts.
 
-    Returns the table with ``probability``, ``decision`` and ``model_version`` added.
+    Returns the table with ``probability``, ``decision`` and ``model_version`` added. A refused
+    row is named by its position in the whole table (row 0 is the first data row), not in its
+    chunk.
     """
     missing = [name for name in schema.FEATURES if name not in table.columns]
     if missing:
@@ -78,7 +119,10 @@ def score_table(url: str, table: pd.DataFrame, timeout_s: float = 60.0) -> pd.Da
     scored = []
     for start in range(0, len(table), MAX_BATCH_ROWS):
         rows = features.iloc[start : start + MAX_BATCH_ROWS].to_dict(orient="records")
-        body = _call("POST", f"{url}/predict/batch", timeout_s, json={"applications": rows})
+        try:
+            body = score_rows(url, rows, timeout_s)
+        except ServiceError as error:
+            raise _with_table_rows(error, start) from None
         chunk = pd.DataFrame(body["predictions"]).assign(model_version=body["model_version"])
         scored.append(chunk)
     results = pd.concat(scored, ignore_index=True).set_axis(table.index)
