@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sklearn.pipeline import Pipeline
 
 from workshop_lib import data, signing, training
@@ -75,6 +76,7 @@ class Fleet:
         self.manager = FleetManager(self.broker, key)
         self.manager.connect()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="device-update")
+        self._http = httpx.Client(timeout=10.0)
         probe = probe_rows()
         self.devices = [
             Device(
@@ -84,6 +86,7 @@ class Fleet:
                 key.public_key(),
                 probe,
                 self._pool,
+                self._http,
             )
             for name in names
         ]
@@ -108,6 +111,7 @@ class Fleet:
             device.go_offline()
         self.manager.close()
         self._pool.shutdown(wait=True)
+        self._http.close()
         self.store.stop()
         self.broker.stop()
 
