@@ -109,7 +109,7 @@ class Device:
         client.will_set(self.state_topic, json.dumps(self.state("offline")), qos=1, retain=True)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
-        client.connect(host, port)
+        client.connect_async(host, port)  # the network thread connects: 200 devices at once
         client.loop_start()
         self.client = client
 

@@ -8,8 +8,8 @@ one-hot encoding stay outside the model, as string ops would need custom TF Lite
 - ``LiteRtPredictor``: one interpreter; ``predict`` runs rows in batches of a fixed size.
   For a full-int8 model it quantizes the input with the model's single input scale, and counts
   the values that fall outside the calibrated range (they are clipped to it). Given a
-  ``fallback`` predictor (the dynamic-range file), it scores the rows with such a value there instead:
-  the handling of clipping, since no calibrated range covers every future outlier.
+  ``fallback`` predictor (the dynamic-range file), it scores the rows with such a value there
+  instead: the handling of clipping, since no calibrated range covers every future outlier.
 - ``bare_rows``: size, p50, throughput, AUC and largest difference from scikit-learn, for the
   LiteRT and onnxruntime variants of the bare network, measured in one run.
 """
