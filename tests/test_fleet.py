@@ -112,3 +112,16 @@ def test_fleet_command_rejects_a_fleet_too_small_for_canaries(capsys):
         fleet.main(["--devices", "2"])
     assert stop.value.code == 2
     assert "--devices must be at least 4" in capsys.readouterr().err
+
+
+def test_fleet_command_ends_with_a_one_line_json_summary(tmp_path, capsys):
+    require_in_ci("mosquitto")
+    from apps import fleet
+
+    fleet.main(["--devices", "4", "--offline", "1", "--out", str(tmp_path / "fleet")])
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last["devices"] == 4 and last["versions"] == {"1.0.0": 4}
+    assert last["refused_tampered_updates"] >= 6  # 3 online devices, two tampered updates
+    assert last["bad_release_stopped_at_canaries"] and last["rolled_back"]
+    assert set(last["update_seconds"]) == {"provision", "staged_rollout", "rollback"}
+    assert all(seconds > 0 for seconds in last["update_seconds"].values())

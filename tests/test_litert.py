@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 
 import numpy as np
 
@@ -49,3 +51,53 @@ def test_litert_benchmark_runs_quick(capsys):
 
     bench_litert.main(["--quick"])
     assert "LiteRT dynamic int8" in capsys.readouterr().out
+
+
+def test_full_int8_scores_the_rows_it_would_clip_with_the_dynamic_file():
+    student = lr.load_student_data()
+    probe, proba = student["probe"], student["sklearn_proba"]
+    full = lr.LiteRtPredictor(lr.LITERT_DIR / "student_int8.tflite", 1_000)
+    dynamic = lr.LiteRtPredictor(lr.LITERT_DIR / "student_dynamic_int8.tflite", 1_000)
+    guarded = lr.LiteRtPredictor(lr.LITERT_DIR / "student_int8.tflite", 1_000, fallback=dynamic)
+    clipped_rows = full.outside_range(probe).any(axis=1)
+    alone, with_fallback = full.predict(probe), guarded.predict(probe)
+    assert guarded.fell_back == clipped_rows.sum() > 0
+    assert np.array_equal(with_fallback[~clipped_rows], alone[~clipped_rows])
+    assert np.array_equal(with_fallback[clipped_rows], dynamic.predict(probe[clipped_rows]))
+    assert np.abs(with_fallback - proba).max() < np.abs(alone - proba).max() / 2
+    assert guarded.size_bytes == full.size_bytes + dynamic.size_bytes
+
+
+def test_litert_device_runs_under_128_mib_where_onnxruntime_cannot_load(tmp_path):
+    from workshop_lib.edge import compression
+
+    rows = lr.load_student_data()["probe"][:500]
+    model = lr.LITERT_DIR / "student_dynamic_int8.tflite"
+    report = compression.run_on_device(model, rows, tmp_path, memory_mb=128, runtime="litert")
+    assert report["runtime"] == "litert" and not report["sklearn_imported"]
+    assert report["peak_memory_mb"] < 128
+    expected = lr.LiteRtPredictor(model, 1_000).predict(rows)
+    assert np.abs(report["probability"] - expected).max() <= 5e-7
+    table = tmp_path / "device_input.csv"
+    command = [
+        sys.executable,
+        str(compression.DEVICE_SCRIPT),
+        str(lr.LITERT_DIR / "student_bare.onnx"),
+    ]
+    done = subprocess.run(
+        [
+            *command,
+            str(table),
+            str(tmp_path / "out.csv"),
+            "--runtime",
+            "onnx",
+            "--memory-mb",
+            "128",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "onnxruntime cannot be loaded under the 128 MiB address-space cap" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -217,20 +217,32 @@ def smallest_within(table: pd.DataFrame, auc_drop: float = 0.01) -> str:
 
 
 def run_on_device(
-    model_path: Path | str, frame: pd.DataFrame, folder: Path | str, memory_mb: int = 256
+    model_path: Path | str,
+    frame: pd.DataFrame | np.ndarray,
+    folder: Path | str,
+    memory_mb: int = 256,
+    runtime: str = "onnx",
 ) -> dict[str, float | str | bool]:
     """Score ``frame`` with ``apps/edge_device.py`` in its own capped, one-thread process.
 
-    The table goes through a CSV file in ``folder``, as it would reach a device offline. The
-    returned report holds the device's peak memory and its probabilities (``probability``).
+    The table goes through a CSV file in ``folder``, as it would reach a device offline: the
+    applications for ``runtime="onnx"`` (a whole-pipeline model), the preprocessed feature
+    matrix for ``runtime="litert"`` (a ``.tflite`` network). The returned report holds the
+    device's peak memory and its probabilities (``probability``).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     table, scores = folder / "device_input.csv", folder / "device_scores.csv"
-    schema.validate_frame(frame[schema.FEATURES]).to_csv(table, index=False)
+    if runtime == "onnx":
+        schema.validate_frame(frame[schema.FEATURES]).to_csv(table, index=False)
+    else:  # nine significant digits write a float32 exactly
+        pd.DataFrame(np.asarray(frame)).to_csv(table, index=False, float_format="%.9g")
     command = [sys.executable, str(DEVICE_SCRIPT), str(model_path), str(table), str(scores)]
     done = subprocess.run(
-        [*command, "--memory-mb", str(memory_mb)], capture_output=True, text=True, timeout=120
+        [*command, "--memory-mb", str(memory_mb), "--runtime", runtime],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode != 0:
         raise RuntimeError(

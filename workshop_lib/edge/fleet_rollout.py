@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sklearn.pipeline import Pipeline
 
 from workshop_lib import data, signing, training
@@ -25,6 +26,7 @@ from workshop_lib.edge.fleet_broker import Broker, start_broker
 from workshop_lib.edge.fleet_device import Device, Probe, wait_until
 from workshop_lib.edge.fleet_manager import FleetManager, Gate, Release
 from workshop_lib.edge.fleet_manifest import ALL, ModelStore
+from workshop_lib.support import timing
 
 GOOD_GATE = Gate(min_auc=0.70, decline_band=(0.02, 0.60))
 AUC_ONLY_GATE = Gate(min_auc=0.70)
@@ -75,6 +77,7 @@ class Fleet:
         self.manager = FleetManager(self.broker, key)
         self.manager.connect()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="device-update")
+        self._http = httpx.Client(timeout=10.0)
         probe = probe_rows()
         self.devices = [
             Device(
@@ -84,6 +87,7 @@ class Fleet:
                 key.public_key(),
                 probe,
                 self._pool,
+                self._http,
             )
             for name in names
         ]
@@ -108,6 +112,7 @@ class Fleet:
             device.go_offline()
         self.manager.close()
         self._pool.shutdown(wait=True)
+        self._http.close()
         self.store.stop()
         self.broker.stop()
 
@@ -130,9 +135,11 @@ def run_story(fleet: Fleet, offline: int = 3, timeout: float = 30.0) -> dict[str
     models = train_release_models()
     v1, v11, v2 = (fleet.release(v, models[v]) for v in ("1.0.0", "1.1.0", "2.0.0"))
     everyone, manager = fleet.names, fleet.manager
-    steps: dict[str, Any] = {}
+    steps: dict[str, Any] = {"seconds": {}}
     manager.publish(v1, ALL)  # retained: a device that connects later still gets it
-    steps["provisioned"] = manager.wait_for(everyone, v1.version, timeout)
+    steps["provisioned"], steps["seconds"]["provision"] = timing.timed(
+        lambda: manager.wait_for(everyone, v1.version, timeout)
+    )
 
     away = fleet.devices[-offline:]
     for device in away:
@@ -142,7 +149,9 @@ def run_story(fleet: Fleet, offline: int = 3, timeout: float = 30.0) -> dict[str
     steps["offline_during_rollout"] = [d.name for d in away]
 
     canaries = online[:2]
-    steps["good_rollout"] = manager.staged_rollout(v11, v1, canaries, online, GOOD_GATE, timeout)
+    steps["good_rollout"], steps["seconds"]["staged_rollout"] = timing.timed(
+        lambda: manager.staged_rollout(v11, v1, canaries, online, GOOD_GATE, timeout)
+    )
 
     before = fleet.refusals()
     good_message = manager.publish(v11, ALL)
@@ -176,12 +185,16 @@ def run_story(fleet: Fleet, offline: int = 3, timeout: float = 30.0) -> dict[str
         device.connect(fleet.broker.host, fleet.broker.port)
     steps["offline_caught_up"] = manager.wait_for(everyone, v11.version, timeout)
 
-    steps["rolled_back"] = manager.rollback(v1, everyone, timeout)
+    steps["rolled_back"], steps["seconds"]["rollback"] = timing.timed(
+        lambda: manager.rollback(v1, everyone, timeout)
+    )
     return steps
 
 
 def summary(fleet: Fleet, steps: dict[str, Any]) -> dict[str, Any]:
-    """The one-line result ``apps/fleet.py`` prints."""
+    """The one-line result ``apps/fleet.py`` prints; ``update_seconds``: how long the whole
+    fleet took to provision, to take the staged rollout (canaries, gate, the rest) and to roll
+    back."""
     return {
         "devices": fleet.size,
         "versions": fleet.manager.versions(),
@@ -190,4 +203,5 @@ def summary(fleet: Fleet, steps: dict[str, Any]) -> dict[str, Any]:
         "bad_release_stopped_at_canaries": not steps["bad_release"]["promoted"],
         "offline_caught_up": steps["offline_caught_up"],
         "rolled_back": steps["rolled_back"],
+        "update_seconds": {step: round(s, 2) for step, s in steps["seconds"].items()},
     }
