@@ -23,7 +23,7 @@ from typing import get_args
 import pandas as pd
 
 from workshop_lib import data, training
-from workshop_lib.cicd import data_checks, mlflow_tracking, pipeline
+from workshop_lib.cicd import data_checks, mlflow_tracking, pipeline, releases
 from workshop_lib.default_model import training_frames
 from workshop_lib.registry import Registry, RegistryError
 
@@ -91,7 +91,7 @@ def _demo_bad_data(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _rollback(args: argparse.Namespace, registry: Registry) -> int:
-    result = pipeline.rollback(
+    result = releases.rollback(
         registry, api_url=args.api_url, reason=args.reason, tracking=_tracking(args)
     )
     print(result)
@@ -100,19 +100,19 @@ def _rollback(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _history(args: argparse.Namespace, registry: Registry) -> int:
-    versions = pipeline.version_history(registry)
+    versions = releases.version_history(registry)
     if versions.empty:
         print(f"no versions registered in {registry.root}")
         return 0
     print(f"versions in {registry.root} (* = serving):")
     print(versions.to_string(index=False))
     print("\nproduction events:")
-    print(pipeline.stage_events(registry).to_string(index=False))
+    print(releases.stage_events(registry).to_string(index=False))
     return 0
 
 
 def _diff(args: argparse.Namespace, registry: Registry) -> int:
-    print(pipeline.diff_versions(registry, args.first, args.second).to_string())
+    print(releases.diff_versions(registry, args.first, args.second).to_string())
     return 0
 
 

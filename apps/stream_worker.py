@@ -108,7 +108,7 @@ def run_in_process(args: argparse.Namespace, model, store: PredictionStore) -> d
         **summary(run.processor),
         "sent": run.producer.sent,
         "producer_waits": run.requests.producer_waits,
-        "dead_letters": len(run.requests.dead_letters),
+        "dead_letters": len(run.requests.dead_letters()),
     }
 
 

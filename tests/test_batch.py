@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ import pytest
 from workshop_lib import batch, schema
 from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.scoring import score_batch
-from workshop_lib.store import PredictionStore
+from workshop_lib.store import PredictionStore, open_sqlite
 
 DAY = "2025-01-31"
 
@@ -179,7 +180,7 @@ def test_no_production_model_is_a_logged_failure(setup, tmp_path):
 def _written_partitions(db_path) -> int:
     if not db_path.exists():
         return 0
-    with sqlite3.connect(db_path, timeout=30) as connection:
+    with closing(open_sqlite(db_path)) as connection:
         try:
             return connection.execute("SELECT COUNT(*) FROM batch_partitions").fetchone()[0]
         except sqlite3.OperationalError:  # the job has not created the table yet

@@ -9,12 +9,12 @@ from workshop_lib import data
 from workshop_lib.cicd.data_checks import (
     CORRUPTIONS,
     DEFAULT_CHECKS,
-    CheckOutcome,
     DataLimits,
     corrupt,
     single_feature_auc,
     validate_training_data,
 )
+from workshop_lib.cicd.outcomes import Outcome
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
-def failed(outcomes: list[CheckOutcome]) -> set[str]:
+def failed(outcomes: list[Outcome]) -> set[str]:
     return {outcome.name for outcome in outcomes if not outcome.passed}
 
 
@@ -104,7 +104,7 @@ def test_extra_check_runs_after_the_defaults(tables):
 
     def check_has_online(frame, context):
         share = float((frame["channel"] == "online").mean())
-        return CheckOutcome("has_online", share > 0.99, f"{share:.0%} online")
+        return Outcome("has_online", share > 0.99, f"{share:.0%} online")
 
     outcomes = validate_training_data(train, extra_checks=[check_has_online])
     assert outcomes[-1].name == "has_online" and not outcomes[-1].passed

@@ -125,21 +125,21 @@ WRONG = {
         "checks ranges only, gate ignores production": """
             from sklearn.metrics import roc_auc_score
             from workshop_lib import schema
-            from workshop_lib.cicd.data_checks import CheckOutcome
+            from workshop_lib.cicd.outcomes import Outcome
             def check_table(frame):
                 ok = all(frame[f.name].between(f.minimum, f.maximum).all() for f in schema.NUMERIC)
-                return CheckOutcome("ranges", ok, "ranges")
+                return Outcome("ranges", ok, "ranges")
             def quality_gate(candidate, production, holdout):
                 proba = candidate.predict_proba(holdout[schema.FEATURES])[:, 1]
                 auc = roc_auc_score(holdout[schema.TARGET_COLUMN], proba)
-                return CheckOutcome("auc", auc >= 0.7, f"{auc:.3f}")
+                return Outcome("auc", auc >= 0.7, f"{auc:.3f}")
         """,
         "always passes": """
-            from workshop_lib.cicd.data_checks import CheckOutcome
+            from workshop_lib.cicd.outcomes import Outcome
             def check_table(frame):
-                return CheckOutcome("t", True, "fine")
+                return Outcome("t", True, "fine")
             def quality_gate(candidate, production, holdout):
-                return CheckOutcome("g", True, "fine")
+                return Outcome("g", True, "fine")
         """,
     },
     "08": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workshop_lib.cicd import mlflow_tracking, pipeline
+from workshop_lib.cicd import mlflow_tracking, pipeline, releases
 from workshop_lib.registry import PRODUCTION
 
 pytestmark = pytest.mark.slow
@@ -40,7 +40,7 @@ def test_pipeline_run_is_tracked_and_the_alias_follows_promotion_and_rollback(
     assert run.data.metrics["roc_auc"] == pytest.approx(meta["metrics"]["roc_auc"])
     assert run.data.params["kind"] == "logistic"
 
-    back = pipeline.rollback(registry, tracking=tracking)
+    back = releases.rollback(registry, tracking=tracking)
     assert back.passed
     assert registry.stage(PRODUCTION) == "1.0.0"
     assert mlflow_tracking.production_semver(tracking) == "1.0.0"

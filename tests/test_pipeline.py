@@ -8,17 +8,9 @@ import pytest
 from apps import pipeline as cli
 from workshop_lib import data, schema
 from workshop_lib.cicd.data_checks import corrupt
-from workshop_lib.cicd.pipeline import (
-    STAGE_NAMES,
-    choose_bump,
-    code_tests_stage,
-    diff_versions,
-    rollback,
-    run_pipeline,
-    source_stage,
-    stage_events,
-    version_history,
-)
+from workshop_lib.cicd.pipeline import STAGE_NAMES, run_pipeline
+from workshop_lib.cicd.releases import diff_versions, rollback, stage_events, version_history
+from workshop_lib.cicd.stages import choose_bump, code_tests_stage, source_stage
 from workshop_lib.registry import PRODUCTION, RegistryError
 from workshop_lib.support.servers import free_port, start_uvicorn
 
@@ -46,7 +38,14 @@ def test_good_data_is_trained_gated_registered_and_promoted(registry, new_data, 
     assert meta["bump"] == "minor" and meta["data_fingerprint"] == data.fingerprint(new_data)
     assert meta["data_source"] == "make_applications(8000, seed=51)"
     assert set(meta["gates"]) >= {"min_roc_auc", "invariance", "minimum_functionality"}
-    assert str(report).startswith("PIPELINE PASSED: version 1.1.0")
+    # the candidate training handed on is the one the gates judged and packaging registered
+    gated = report.stage("gates")
+    assert meta["gates"] == {outcome.name: outcome.reason for outcome in gated.outcomes}
+    assert report.candidate is not None
+    assert meta["metrics"] == pytest.approx(report.candidate.metrics)
+    assert gated.outcome("min_roc_auc").details["roc_auc"] == report.candidate.metrics["roc_auc"]
+    assert set(report.seconds) == set(STAGE_NAMES)
+    assert str(report).startswith("PIPELINE PASSED: promoted 1.1.0 to production")
 
 
 def test_same_data_again_is_a_patch(registry, small_frames):
@@ -61,7 +60,7 @@ def test_shuffled_labels_are_stopped_at_the_gates(registry, new_data, small_fram
     assert report.version is None and not report.promoted
     assert registry.versions() == ["1.0.0"] and registry.stage(PRODUCTION) == "1.0.0"
     assert "min_roc_auc" in report.stage("gates").reason
-    assert "packaging        not run" in str(report)
+    assert "----  packaging: not run" in str(report)
 
 
 def test_leaked_label_is_stopped_before_training(registry, new_data, small_frames):
@@ -120,7 +119,9 @@ def test_an_unreachable_api_fails_deployment_after_promotion(registry, new_data,
     report = run(registry, new_data, small_frames[1], api_url=f"http://127.0.0.1:{free_port()}")
     assert report.promoted and not report.passed
     assert "could not reach" in report.stage("deployment").reason
-    assert str(report).startswith("PIPELINE FAILED after promoting 1.1.0")
+    assert str(report).startswith(
+        "PIPELINE FAILED: promoted 1.1.0 to production, then deployment failed"
+    )
 
 
 @pytest.mark.slow

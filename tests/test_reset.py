@@ -8,9 +8,13 @@ import subprocess
 import sys
 
 import httpx
+import psutil
 import pytest
+import redis
 
+from helpers import require_in_ci
 from workshop_lib import paths
+from workshop_lib.streaming.redis_queue import start_local_redis
 from workshop_lib.support import reset, servers
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "{port}", "--bind", "{host}"]
@@ -26,7 +30,8 @@ def pid_dir(tmp_path, monkeypatch):
 def test_a_running_server_leaves_a_record_that_stop_removes(pid_dir, tmp_path):
     with servers.start_server(HTTP_SERVER, name="http", health_path="/", cwd=tmp_path) as server:
         record = json.loads(server.pid_file.read_text())
-        assert record == {"pid": server.process.pid, "command": server.command}
+        started = psutil.Process(server.process.pid).create_time()
+        assert record == {"pid": server.process.pid, "command": server.command, "started": started}
     assert list(pid_dir.iterdir()) == []
 
 
@@ -41,10 +46,26 @@ def test_reset_stops_a_server_whose_handle_was_lost(pid_dir, tmp_path):
     assert list(pid_dir.iterdir()) == []
 
 
+def test_reset_stops_a_stray_redis_server(pid_dir, tmp_path):
+    require_in_ci("redis-server")
+    local = start_local_redis(tmp_path / "redis")
+    assert redis.Redis.from_url(local.url).ping()
+    assert list((tmp_path / "redis").glob("redis-*.log"))  # its files stay in its folder
+    servers._RUNNING.remove(local.server)  # as if the notebook that started it had crashed
+    stopped = reset.stop_stray_servers(pid_dir)
+    assert stopped == [f"redis-{local.server.port} (pid {local.server.process.pid})"]
+    local.server.process.wait(5)
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(local.url, socket_connect_timeout=1).ping()
+    assert list(pid_dir.iterdir()) == []
+    assert list((tmp_path / "redis").glob("*.rdb")) == []  # it kept nothing on disk
+
+
 def test_a_stale_record_never_kills_an_unrelated_process(pid_dir):
     pid_dir.mkdir()
     stale = pid_dir / "api-1234.json"
-    stale.write_text(json.dumps({"pid": os.getpid(), "command": ["uvicorn", "apps.api:app"]}))
+    record = {"pid": os.getpid(), "command": ["uvicorn", "apps.api:app"], "started": 1.0}
+    stale.write_text(json.dumps(record))  # our pid, reused: the start time differs
     assert reset.stop_stray_servers(pid_dir) == []
     assert not stale.exists()  # this test process is still alive to see it
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from workshop_lib.store import PredictionStore, sqlite_path, utc_now
+from workshop_lib.store import PredictionStore, open_sqlite, sqlite_path, utc_now
 
 
 def predictions(ids, probability=0.2, run_id="run-1") -> pd.DataFrame:
@@ -22,6 +22,9 @@ def predictions(ids, probability=0.2, run_id="run-1") -> pd.DataFrame:
     )
 
 
+PRAGMAS = ("journal_mode", "synchronous")  # synchronous: 1 is NORMAL, 2 the default FULL
+
+
 @pytest.fixture
 def store(tmp_path) -> PredictionStore:
     return PredictionStore(f"sqlite:///{tmp_path / 'p.db'}")
@@ -34,6 +37,18 @@ def test_writing_twice_keeps_one_row_per_application(store):
     assert store.get(3)["probability"] == 0.4 and store.get(3)["run_id"] == "run-2"
     assert store.get(1)["run_id"] == "run-1"
     assert store.get(99) is None
+
+
+def test_every_connection_is_set_up_the_one_way(store, tmp_path):
+    """WAL (readers never wait for the writer) and synchronous=NORMAL, from store and others."""
+    with store.connect() as connection:
+        settings = [connection.execute(f"PRAGMA {name}").fetchone()[0] for name in PRAGMAS]
+    assert settings == ["wal", 1]
+    other = open_sqlite(tmp_path / "other.db")
+    try:
+        assert [other.execute(f"PRAGMA {name}").fetchone()[0] for name in PRAGMAS] == ["wal", 1]
+    finally:
+        other.close()
 
 
 def test_a_failed_transaction_writes_nothing(store):

@@ -67,6 +67,19 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def open_sqlite(path: Path) -> sqlite3.Connection:
+    """A connection to the SQLite file at ``path``, set up the one way every writer here uses.
+
+    It waits up to 30 s for another writer's lock instead of failing at once; WAL lets readers
+    read while one process writes; ``synchronous=NORMAL`` syncs at checkpoints, not on every
+    commit (in WAL mode a power cut may lose the last commits but never corrupts the file).
+    """
+    connection = sqlite3.connect(path, timeout=30)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
+
+
 class PredictionStore:
     """Read and write stored predictions."""
 
@@ -80,10 +93,8 @@ class PredictionStore:
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         """A connection in one transaction: committed on success, rolled back on error."""
-        connection = sqlite3.connect(self.path, timeout=30)
+        connection = open_sqlite(self.path)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
             with connection:
                 yield connection
         finally:

@@ -1,9 +1,9 @@
 """Lab 07: write a data check and a quality gate, as the CI/CD pipeline runs them.
 
-1. ``check_table(frame) -> CheckOutcome``: fails when a numeric feature is outside the range
+1. ``check_table(frame) -> Outcome``: fails when a numeric feature is outside the range
    the schema allows, when a feature value is missing, or when an application id repeats;
    passes a clean table.
-2. ``quality_gate(candidate, production, holdout) -> CheckOutcome``: passes when the
+2. ``quality_gate(candidate, production, holdout) -> Outcome``: passes when the
    candidate's ROC AUC on ``holdout`` is at least 0.70 and at most 0.01 below the production
    model's; both models have ``predict_proba`` on holdout[schema.FEATURES].
 
@@ -11,21 +11,21 @@ The checker runs them on a clean table, on corruptions it draws afresh (not the 
 notebook showed), and on candidates it trains (good, bad and weak).
 
 Hint: schema.NUMERIC lists each numeric feature with .minimum and .maximum;
-CheckOutcome(name, passed, reason). Check it with ``check_lab("07")``.
+Outcome(name, passed, reason). Check it with ``check_lab("07")``.
 """
 
 import pandas as pd
 from sklearn.metrics import roc_auc_score  # noqa: F401  (you will need it)
 
 from workshop_lib import schema  # noqa: F401
-from workshop_lib.cicd.data_checks import CheckOutcome
+from workshop_lib.cicd.outcomes import Outcome
 
 
-def check_table(frame: pd.DataFrame) -> CheckOutcome:
+def check_table(frame: pd.DataFrame) -> Outcome:
     """Ranges, missing values and repeated ids."""
     ...
 
 
-def quality_gate(candidate, production, holdout: pd.DataFrame) -> CheckOutcome:
+def quality_gate(candidate, production, holdout: pd.DataFrame) -> Outcome:
     """ROC AUC >= 0.70 and no more than 0.01 below production's."""
     ...

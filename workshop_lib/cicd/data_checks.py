@@ -2,7 +2,7 @@
 
 A model is only as good as the table it learns from, so the CI/CD pipeline checks a new
 training table *before* it trains on it. Every check is a plain function
-``check(frame, context) -> CheckOutcome``; ``validate_training_data`` runs them all:
+``check(frame, context) -> Outcome``; ``validate_training_data`` runs them all:
 
 - ``schema``: the feature columns, dtypes, ranges and categories the API accepts
   (``workshop_lib.schema.validate_frame``).
@@ -22,7 +22,7 @@ training table *before* it trains on it. Every check is a plain function
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -30,19 +30,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from workshop_lib import schema
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    """The verdict of one data check or model gate: its name, pass/fail and why."""
-
-    name: str
-    passed: bool
-    reason: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.reason}"
+from workshop_lib.cicd.outcomes import Outcome
 
 
 @dataclass(frozen=True)
@@ -68,31 +56,31 @@ class DataContext:
     limits: DataLimits = DataLimits()
 
 
-DataCheck = Callable[[pd.DataFrame, DataContext], CheckOutcome]
+DataCheck = Callable[[pd.DataFrame, DataContext], Outcome]
 
 
-def _outcome(name: str, problems: list[str], ok: str, **details: Any) -> CheckOutcome:
+def _outcome(name: str, problems: list[str], ok: str, **details: Any) -> Outcome:
     if problems:
-        return CheckOutcome(name, False, "; ".join(problems), details)
-    return CheckOutcome(name, True, ok, details)
+        return Outcome(name, False, "; ".join(problems), details)
+    return Outcome(name, True, ok, details)
 
 
-def check_schema(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
+def check_schema(frame: pd.DataFrame, context: DataContext) -> Outcome:
     """The feature columns match the schema the API enforces (columns, dtypes, ranges)."""
     try:
         schema.validate_frame(frame)
     except schema.SchemaError as error:
         shown = "; ".join(error.problems[:3])
         more = f" (+{len(error.problems) - 3} more)" if len(error.problems) > 3 else ""
-        return CheckOutcome("schema", False, shown + more, {"problems": error.problems})
-    return CheckOutcome("schema", True, f"all {len(schema.FEATURES)} features match the schema")
+        return Outcome("schema", False, shown + more, {"problems": error.problems})
+    return Outcome("schema", True, f"all {len(schema.FEATURES)} features match the schema")
 
 
-def check_label(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
+def check_label(frame: pd.DataFrame, context: DataContext) -> Outcome:
     """The label column exists and holds only 0 and 1."""
     target = schema.TARGET_COLUMN
     if target not in frame.columns:
-        return CheckOutcome("label", False, f"label column {target!r} is missing")
+        return Outcome("label", False, f"label column {target!r} is missing")
     values = set(pd.unique(frame[target].dropna()))
     unexpected = sorted(values - {0, 1}, key=str)
     problems = (
@@ -101,7 +89,7 @@ def check_label(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
     return _outcome("label", problems, f"{target} holds only 0 and 1")
 
 
-def check_nulls(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
+def check_nulls(frame: pd.DataFrame, context: DataContext) -> Outcome:
     """No missing values in any column."""
     missing = frame.isna().sum()
     missing = missing[missing > 0]
@@ -111,7 +99,7 @@ def check_nulls(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
     )
 
 
-def check_size(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
+def check_size(frame: pd.DataFrame, context: DataContext) -> Outcome:
     """Enough rows to train on."""
     needed = context.limits.min_rows
     problems = (
@@ -120,10 +108,10 @@ def check_size(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
     return _outcome("size", problems, f"{len(frame):,} rows (>= {needed:,})", rows=len(frame))
 
 
-def check_ranges(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
+def check_ranges(frame: pd.DataFrame, context: DataContext) -> Outcome:
     """Each numeric feature's median lies inside the reference's percentile band."""
     if context.reference is None:
-        return CheckOutcome("ranges", True, "no reference table given: medians not compared")
+        return Outcome("ranges", True, "no reference table given: medians not compared")
     low_q, high_q = context.limits.median_band
     problems = []
     for name in schema.NUMERIC_FEATURES:
@@ -140,7 +128,7 @@ def check_ranges(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
     return _outcome("ranges", problems, f"{checked} numeric medians inside the reference's band")
 
 
-def check_duplicates(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
+def check_duplicates(frame: pd.DataFrame, context: DataContext) -> Outcome:
     """No application id twice; at most a tiny share of exactly repeated rows."""
     problems = []
     if schema.ID_COLUMN in frame.columns:
@@ -159,11 +147,11 @@ def check_duplicates(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
     )
 
 
-def check_label_balance(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
+def check_label_balance(frame: pd.DataFrame, context: DataContext) -> Outcome:
     """The default rate is plausible and close to the reference's."""
     target, limits = schema.TARGET_COLUMN, context.limits
     if target not in frame.columns or frame[target].isna().all():
-        return CheckOutcome("label_balance", False, f"no {target} values to count")
+        return Outcome("label_balance", False, f"no {target} values to count")
     rate = float(frame[target].mean())
     problems = []
     if not limits.min_default_rate <= rate <= limits.max_default_rate:
@@ -207,7 +195,7 @@ def single_feature_auc(frame: pd.DataFrame, max_rows: int = 20_000) -> dict[str,
     return scores
 
 
-def check_leakage(frame: pd.DataFrame, context: DataContext) -> CheckOutcome:
+def check_leakage(frame: pd.DataFrame, context: DataContext) -> Outcome:
     """No feature gives the label away on its own; no holdout row is also a training row."""
     has_label = schema.TARGET_COLUMN in frame.columns
     scores = single_feature_auc(frame, context.limits.leakage_sample_rows) if has_label else {}
@@ -250,7 +238,7 @@ def validate_training_data(
     limits: DataLimits | None = None,
     checks: Sequence[DataCheck] = DEFAULT_CHECKS,
     extra_checks: Sequence[DataCheck] = (),
-) -> list[CheckOutcome]:
+) -> list[Outcome]:
     """Run every data check on a new training table and return their outcomes in order."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")

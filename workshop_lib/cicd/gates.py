@@ -1,6 +1,6 @@
 """Model tests: the quality gates a candidate model must pass before it may serve.
 
-Each gate is a function ``gate(context) -> CheckOutcome`` (pass/fail with a reason):
+Each gate is a function ``gate(context) -> Outcome`` (pass/fail with a reason):
 
 - ``min_roc_auc``: the candidate ranks defaulters above payers well enough on the holdout.
 - ``max_calibration_error``: its probabilities mean what they say (the decision threshold
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from workshop_lib import schema, scoring, training
-from workshop_lib.cicd.data_checks import CheckOutcome
+from workshop_lib.cicd.outcomes import Outcome
 from workshop_lib.registry import LoadedModel
 
 
@@ -63,23 +63,23 @@ class GateContext:
         return self.holdout.sample(rows, random_state=0).reset_index(drop=True)
 
 
-Gate = Callable[[GateContext], CheckOutcome]
+Gate = Callable[[GateContext], Outcome]
 
 
-def gate_min_roc_auc(context: GateContext) -> CheckOutcome:
+def gate_min_roc_auc(context: GateContext) -> Outcome:
     """Holdout ROC AUC at or above the floor."""
     auc, floor = context.metrics["roc_auc"], context.limits.min_roc_auc
     verdict = ">=" if auc >= floor else "<"
-    return CheckOutcome(
+    return Outcome(
         "min_roc_auc", auc >= floor, f"ROC AUC {auc:.3f} {verdict} {floor}", {"roc_auc": auc}
     )
 
 
-def gate_max_calibration_error(context: GateContext) -> CheckOutcome:
+def gate_max_calibration_error(context: GateContext) -> Outcome:
     """Expected calibration error at or below the ceiling."""
     error, ceiling = context.metrics["calibration_error"], context.limits.max_calibration_error
     verdict = "<=" if error <= ceiling else ">"
-    return CheckOutcome(
+    return Outcome(
         "max_calibration_error",
         error <= ceiling,
         f"calibration error {error:.3f} {verdict} {ceiling}",
@@ -87,17 +87,17 @@ def gate_max_calibration_error(context: GateContext) -> CheckOutcome:
     )
 
 
-def gate_no_worse_than_production(context: GateContext) -> CheckOutcome:
+def gate_no_worse_than_production(context: GateContext) -> Outcome:
     """ROC AUC no more than ``max_auc_drop`` below the production model's on the same holdout."""
     if context.production is None:
-        return CheckOutcome(
+        return Outcome(
             "no_worse_than_production", True, "no model in production yet: nothing to beat"
         )
     serving = training.evaluate(context.production.model, context.holdout, context.threshold)
     candidate, current = context.metrics["roc_auc"], serving["roc_auc"]
     margin = context.limits.max_auc_drop
     passed = candidate >= current - margin
-    return CheckOutcome(
+    return Outcome(
         "no_worse_than_production",
         passed,
         f"ROC AUC {candidate:.3f} vs production {context.production.version}'s {current:.3f} "
@@ -106,7 +106,7 @@ def gate_no_worse_than_production(context: GateContext) -> CheckOutcome:
     )
 
 
-def gate_invariance(context: GateContext) -> CheckOutcome:
+def gate_invariance(context: GateContext) -> Outcome:
     """Setting every applicant's sales channel to one value flips few decisions."""
     sample = context.behaviour_sample()
     before = scoring.decide(context.probabilities(sample), context.threshold)
@@ -118,7 +118,7 @@ def gate_invariance(context: GateContext) -> CheckOutcome:
         flips[channel] = float(np.mean(after != before))
     worst = max(flips, key=lambda name: flips[name])
     limit = context.limits.max_invariance_flip_share
-    return CheckOutcome(
+    return Outcome(
         "invariance",
         flips[worst] <= limit,
         f"changing only the sales channel (to {worst!r}) flips {flips[worst]:.1%} of decisions "
@@ -135,7 +135,7 @@ RISKIER: tuple[tuple[str, str, Callable[[pd.Series], pd.Series]], ...] = (
 )
 
 
-def gate_directional(context: GateContext) -> CheckOutcome:
+def gate_directional(context: GateContext) -> Outcome:
     """Riskier inputs raise the probability on average and lower it for few applicants."""
     sample = context.behaviour_sample()
     before = context.probabilities(sample)
@@ -153,8 +153,8 @@ def gate_directional(context: GateContext) -> CheckOutcome:
                 f"(limit {limits.max_directional_violation_share:.0%})"
             )
     if problems:
-        return CheckOutcome("directional", False, "; ".join(problems), details)
-    return CheckOutcome(
+        return Outcome("directional", False, "; ".join(problems), details)
+    return Outcome(
         "directional", True, f"all {len(RISKIER)} riskier changes raise the risk", details
     )
 
@@ -213,7 +213,7 @@ def clear_cases_frame() -> pd.DataFrame:
     return schema.validate_frame(frame)
 
 
-def gate_minimum_functionality(context: GateContext) -> CheckOutcome:
+def gate_minimum_functionality(context: GateContext) -> Outcome:
     """Every clear-cut applicant gets the obvious decision."""
     probability = context.probabilities(clear_cases_frame())
     decisions = scoring.decide(probability, context.threshold)
@@ -225,8 +225,8 @@ def gate_minimum_functionality(context: GateContext) -> CheckOutcome:
         if decision != expected
     ]
     if wrong:
-        return CheckOutcome("minimum_functionality", False, "; ".join(wrong))
-    return CheckOutcome(
+        return Outcome("minimum_functionality", False, "; ".join(wrong))
+    return Outcome(
         "minimum_functionality", True, f"all {len(CLEAR_CASES)} clear-cut cases decided correctly"
     )
 
@@ -250,7 +250,7 @@ def run_gates(
     limits: GateLimits | None = None,
     gates: Sequence[Gate] = DEFAULT_GATES,
     metrics: dict[str, float] | None = None,
-) -> list[CheckOutcome]:
+) -> list[Outcome]:
     """Run every gate on a candidate ``model`` (anything with ``predict_proba``)."""
     if not hasattr(model, "predict_proba"):
         raise TypeError(f"a candidate model needs predict_proba; got {type(model).__name__}")

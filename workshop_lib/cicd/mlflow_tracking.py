@@ -28,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workshop_lib import data, paths, schema
+from workshop_lib.cicd.outcomes import Outcome
 from workshop_lib.registry import PRODUCTION, TRUSTED_TYPES, Registry, library_versions
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+    from workshop_lib.cicd.pipeline import PipelineReport
     from workshop_lib.training import TrainingResult
 
 EXPERIMENT = "loan-default-pipeline"
@@ -95,12 +97,9 @@ def pip_requirements() -> list[str]:
     return [f"{name}=={versions[name]}" for name in PIP_PACKAGES if name in versions]
 
 
-def _outcome_tags(prefix: str, outcomes: Iterable[Any]) -> dict[str, str]:
+def _outcome_tags(prefix: str, outcomes: Iterable[Outcome]) -> dict[str, str]:
     """``{prefix.name: "PASS: reason"}`` for data-check or gate outcomes."""
-    return {
-        f"{prefix}.{o.name}": f"{'PASS' if o.passed else 'FAIL'}: {o.reason}"[:5000]
-        for o in outcomes
-    }
+    return {f"{prefix}.{o.name}": f"{o.mark}: {o.reason}"[:5000] for o in outcomes}
 
 
 def log_training_run(
@@ -111,8 +110,8 @@ def log_training_run(
     data_fingerprint: str,
     seed: int,
     data_source: str = "",
-    data_checks: Iterable[Any] = (),
-    gate_outcomes: Iterable[Any] = (),
+    data_checks: Iterable[Outcome] = (),
+    gate_outcomes: Iterable[Outcome] = (),
     outcome: str = "",
 ) -> str:
     """Log one trained candidate as an MLflow run; return its run id.
@@ -163,7 +162,7 @@ def log_training_run(
 
 def track_pipeline(
     tracking: Tracking,
-    report: Any,
+    report: PipelineReport,
     *,
     train_frame: pd.DataFrame,
     registry: Registry,
@@ -172,29 +171,21 @@ def track_pipeline(
 ) -> str | None:
     """Log a pipeline run's candidate (if one was trained) and mirror the registry.
 
-    ``report`` is a ``pipeline.PipelineReport``. Returns the MLflow run id, or None when the
-    pipeline stopped before training.
+    Returns the MLflow run id, or None when the pipeline stopped before training.
     """
-    ran = {stage.name: stage for stage in report.stages}
-    if "training" not in ran:
+    if report.candidate is None:
         return None
-    if report.promoted:
-        outcome = f"promoted {report.version}"
-    elif report.version:
-        outcome = f"registered {report.version}"
-    else:
-        outcome = f"stopped at {report.stopped_at}"
-    gates = ran["gates"].details.get("outcomes", []) if "gates" in ran else []
+    gates = report.find("gates")
     run_id = log_training_run(
         tracking,
-        ran["training"].details["result"],
+        report.candidate,
         example=train_frame,
         data_fingerprint=data.fingerprint(train_frame),
         seed=seed,
         data_source=data_source,
-        data_checks=ran["data_validation"].details.get("outcomes", []),
-        gate_outcomes=gates,
-        outcome=outcome,
+        data_checks=report.stage("data_validation").outcomes,
+        gate_outcomes=gates.outcomes if gates else (),
+        outcome=report.ending,
     )
     mirror_registry(tracking, registry, {report.version: run_id} if report.version else {})
     return run_id

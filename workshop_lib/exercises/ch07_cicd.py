@@ -7,8 +7,9 @@ from collections.abc import Callable
 import numpy as np
 
 from workshop_lib import data
-from workshop_lib.cicd.data_checks import CheckOutcome, DataContext, corrupt
+from workshop_lib.cicd.data_checks import DataContext, corrupt
 from workshop_lib.cicd.gates import GateLimits
+from workshop_lib.cicd.outcomes import Outcome
 from workshop_lib.exercises.core import Exercise, register
 
 
@@ -16,7 +17,7 @@ def _solution_loan_check():
     def check_loan_to_income(frame, context):
         ratio = frame["loan_amount"] / frame["annual_income"]
         share = float((ratio > 5).mean())
-        return CheckOutcome(
+        return Outcome(
             "loan_to_income", share <= 0.01, f"{share:.1%} of loans exceed 5x the income"
         )
 
@@ -43,10 +44,10 @@ def _check_loan_check(answer: Callable) -> tuple[bool, str]:
     }
     for what, (table, should_pass) in tables.items():
         outcome = answer(table, DataContext())
-        if not isinstance(outcome, CheckOutcome):
+        if not isinstance(outcome, Outcome):
             return (
                 False,
-                f"on {what} your check returned {type(outcome).__name__}, not a CheckOutcome",
+                f"on {what} your check returned {type(outcome).__name__}, not an Outcome",
             )
         if bool(outcome.passed) != should_pass:
             verb = "fails" if should_pass else "passes"
@@ -58,16 +59,16 @@ register(
     Exercise(
         id="07.1",
         prompt=(
-            "Write a data check `check_loan_to_income(frame, context) -> CheckOutcome` that fails "
+            "Write a data check `check_loan_to_income(frame, context) -> Outcome` that fails "
             "when more than 1% of applications ask for a loan above 5x the annual income."
         ),
         hint=(
             "divide the two columns, compare with 5, take the mean of the True/False values; "
-            "return CheckOutcome(name, passed, reason)"
+            "return Outcome(name, passed, reason)"
         ),
         checker=_check_loan_check,
         solution=_solution_loan_check,
-        wrong_answer=lambda: lambda frame, context: CheckOutcome("always", True, "looks fine"),
+        wrong_answer=lambda: lambda frame, context: Outcome("always", True, "looks fine"),
     )
 )
 

@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from workshop_lib import data, schema, training
-from workshop_lib.cicd.data_checks import CheckOutcome
+from workshop_lib.cicd.outcomes import Outcome
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
 
@@ -69,11 +69,11 @@ def _candidates(seed: int, production: object) -> dict[str, object]:
     }
 
 
-def _outcome_of(call: Callable[[], object], what: str) -> CheckOutcome:
+def _outcome_of(call: Callable[[], object], what: str) -> Outcome:
     outcome = call()
-    if not isinstance(outcome, CheckOutcome):
+    if not isinstance(outcome, Outcome):
         raise TypeError(
-            f"on {what} your function returned {type(outcome).__name__}, not a CheckOutcome"
+            f"on {what} your function returned {type(outcome).__name__}, not an Outcome"
         )
     return outcome
 
@@ -117,9 +117,9 @@ register(
     Lab(
         id="07",
         file="lab07_cicd.py",
-        prompt="Write check_table(frame) -> CheckOutcome (no value outside the schema's range, no "
+        prompt="Write check_table(frame) -> Outcome (no value outside the schema's range, no "
         "missing value, no repeated application id) and quality_gate(candidate, production, "
-        f"holdout) -> CheckOutcome (ROC AUC >= {MIN_AUC} and at most {MAX_DROP} below production).",
+        f"holdout) -> Outcome (ROC AUC >= {MIN_AUC} and at most {MAX_DROP} below production).",
         hint="schema.NUMERIC lists each numeric feature with .minimum and .maximum; "
         "frame[schema.FEATURES].isna().any(axis=None); frame[schema.ID_COLUMN].duplicated().any(); "
         "the gate scores holdout[schema.FEATURES] with both models and compares roc_auc_score",

@@ -92,6 +92,10 @@ class EventQueue(Protocol):
         """Events delivered but not acknowledged yet."""
         ...
 
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every dead-lettered event with its reason, oldest first."""
+        ...
+
 
 class EventSink(Protocol):
     """Anything a producer can put events on (in-process ``RequestQueue`` or Redis)."""

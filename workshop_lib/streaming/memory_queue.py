@@ -36,7 +36,7 @@ class RequestQueue:
         self._in_flight: dict[int, tuple[int, float, Event, float]] = {}
         self._next_offset = 0
         self._wanted = 1
-        self.dead_letters: dict[int, DeadLetter] = {}
+        self._dead_letters: dict[int, DeadLetter] = {}  # by offset, like Redis' hash by id
         self.acked = 0
         self.redelivered = 0
         self.producer_waits = 0
@@ -135,5 +135,10 @@ class RequestQueue:
         event_id = payload.event_id if isinstance(payload, Event) else None
         application = payload.application if isinstance(payload, Event) else payload
         with self._lock:
-            self.dead_letters[entry_id] = DeadLetter(event_id, reason, application)
+            self._dead_letters[entry_id] = DeadLetter(event_id, reason, application)
         self.ack([entry_id])
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every dead-lettered event with its reason, oldest first."""
+        with self._lock:
+            return [self._dead_letters[offset] for offset in sorted(self._dead_letters)]

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from workshop_lib import schema
 from workshop_lib.registry import LoadedModel
 from workshop_lib.scoring import score_batch
-from workshop_lib.store import PredictionStore, utc_now
+from workshop_lib.store import PredictionStore, open_sqlite, utc_now
 from workshop_lib.streaming.events import (
     DEFAULT_MAX_BATCH,
     DEFAULT_WINDOW_S,
@@ -174,8 +174,7 @@ class StreamProcessor:
         scoring a small batch.
         """
         if self._connection is None:
-            self._connection = sqlite3.connect(self.store.path, timeout=30)
-            self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection = open_sqlite(self.store.path)
         with self._connection:
             self.store.write(rows, connection=self._connection)
 

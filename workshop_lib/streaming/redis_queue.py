@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from typing import Any
 import redis
 
 from workshop_lib.streaming.events import DeadLetter, Event, MalformedEvent, QueueFull
-from workshop_lib.support.servers import free_port
+from workshop_lib.support.servers import BackgroundServer, start_server
 
 DEFAULT_STREAM = "loan-applications"
 DEFAULT_GROUP = "scorers"
@@ -157,22 +156,29 @@ class RedisRequestQueue:
 
     def dead_letters(self) -> list[DeadLetter]:
         """Every dead-lettered event with its reason, oldest first."""
-        letters = self.client.hgetall(self.dead_key)
-        return [DeadLetter(**json.loads(letters[key])) for key in sorted(letters)]
+        letters: Any = self.client.hgetall(self.dead_key)  # {entry id: JSON}, decoded to str
+        return [DeadLetter(**json.loads(letters[key])) for key in sorted(letters, key=_entry_order)]
+
+
+def _entry_order(entry_id: str) -> tuple[int, int]:
+    """A stream entry id ``<milliseconds>-<sequence>`` as numbers, to sort ids by age."""
+    milliseconds, sequence = entry_id.split("-")
+    return int(milliseconds), int(sequence)
 
 
 @dataclass
 class LocalRedis:
-    """A redis-server process on a loopback port, keeping nothing on disk."""
+    """A redis-server on a loopback port, keeping nothing on disk (a ``BackgroundServer``)."""
 
-    url: str
-    process: subprocess.Popen
+    server: BackgroundServer
 
-    def stop(self, timeout: float = 10.0) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout)
-        return self.process.returncode
+    @property
+    def url(self) -> str:
+        """The ``redis://`` address to give ``RedisRequestQueue``."""
+        return f"redis://{self.server.host}:{self.server.port}/0"
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        return self.server.stop(timeout)
 
     def __enter__(self) -> LocalRedis:
         return self
@@ -182,25 +188,16 @@ class LocalRedis:
 
 
 def start_local_redis(folder: Path, timeout: float = 10.0) -> LocalRedis:
-    """Start ``redis-server`` on a free loopback port with its files in ``folder``."""
+    """Start ``redis-server`` on a free loopback port with its files (and log) in ``folder``.
+
+    It runs as a background server like the workbook's others, so it stops with the process
+    that started it, and ``make reset`` stops it if that process lost track of it.
+    """
     binary = shutil.which("redis-server")
     if binary is None:
         raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder)]
-    command += ["--save", "", "--appendonly", "no"]
-    with (folder / "redis.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    server = LocalRedis(f"redis://127.0.0.1:{port}/0", process)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited: {(folder / 'redis.log').read_text()}")
-        try:
-            redis.Redis.from_url(server.url).ping()
-            return server
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    server.stop()
-    raise RuntimeError(f"redis-server did not answer on {server.url} within {timeout} s")
+    command = [binary, "--port", "{port}", "--bind", "{host}", "--dir", str(folder)]
+    command += ["--save", "", "--appendonly", "no"]  # nothing kept on disk
+    server = start_server(command, name="redis", health_path=None, log_dir=folder, timeout=timeout)
+    return LocalRedis(server)

@@ -22,16 +22,20 @@ GENERATED = (paths.MODELS_DIR, paths.RUNTIME_DIR)
 
 
 def stop_stray_servers(pid_dir: Path | None = None) -> list[str]:
-    """Stop the servers recorded in ``pid_dir`` that still run the recorded command."""
+    """Stop the servers recorded in ``pid_dir`` that are still the process that was recorded.
+
+    A process is the recorded one when its start time matches: a pid the system has since
+    given to another process is never signalled.
+    """
     stopped = []
     for record_path in sorted((pid_dir or servers.PID_DIR).glob("*.json")):
         record = json.loads(record_path.read_text())
         try:
             process = psutil.Process(record["pid"])
-            same_program = process.cmdline() == record["command"]
+            same_process = process.create_time() == record.get("started")
         except psutil.NoSuchProcess:
-            same_program = False
-        if same_program:
+            same_process = False
+        if same_process:
             os.killpg(record["pid"], signal.SIGTERM)
             psutil.wait_procs([process], timeout=10)
             stopped.append(f"{record_path.stem} (pid {record['pid']})")

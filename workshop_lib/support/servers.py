@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 from workshop_lib import paths
 
@@ -132,6 +133,7 @@ def start_server(
     port: int | None = None,
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
+    log_dir: Path | None = None,
     timeout: float = 60.0,
 ) -> BackgroundServer:
     """Run ``command`` in the background and return once ``health_path`` answers 200.
@@ -140,12 +142,14 @@ def start_server(
     once the port accepts TCP connections.
 
     ``{host}`` and ``{port}`` in the command are filled in (a free port unless one is given).
+    Its output goes to ``<log_dir>/<name>-<port>.log`` (``log_dir`` is ``LOG_DIR`` unless given).
     On failure the process is stopped and ``ServerStartError`` shows the end of its log.
     """
     port = port or free_port(host)
     argv = [part.format(host=host, port=port) for part in command]
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    log_path = LOG_DIR / f"{name}-{port}.log"
+    log_dir = log_dir or LOG_DIR
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             argv,
@@ -160,7 +164,11 @@ def start_server(
     server = BackgroundServer(name, argv, host, port, log_path, process)
     _RUNNING.append(server)
     PID_DIR.mkdir(parents=True, exist_ok=True)
-    server.pid_file.write_text(json.dumps({"pid": process.pid, "command": argv}))
+    # The start time tells this process from a later one given the same pid (the command
+    # does not: some servers, redis-server among them, rewrite their command line).
+    started = psutil.Process(process.pid).create_time()
+    record = {"pid": process.pid, "command": argv, "started": started}
+    server.pid_file.write_text(json.dumps(record))
     try:
         _wait_until_healthy(server, health_path, timeout)
     except ServerStartError:

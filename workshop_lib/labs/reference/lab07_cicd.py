@@ -4,12 +4,12 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from workshop_lib import schema
-from workshop_lib.cicd.data_checks import CheckOutcome
+from workshop_lib.cicd.outcomes import Outcome
 
 MIN_AUC, MAX_DROP = 0.70, 0.01
 
 
-def check_table(frame: pd.DataFrame) -> CheckOutcome:
+def check_table(frame: pd.DataFrame) -> Outcome:
     """Every value inside the schema's ranges, nothing missing, every id once."""
     problems = [
         f"{f.name} outside [{f.minimum:g}, {f.maximum:g}]"
@@ -20,13 +20,13 @@ def check_table(frame: pd.DataFrame) -> CheckOutcome:
         problems.append("missing values")
     if frame[schema.ID_COLUMN].duplicated().any():
         problems.append("repeated application ids")
-    return CheckOutcome("table", not problems, "; ".join(problems) or "looks fine")
+    return Outcome("table", not problems, "; ".join(problems) or "looks fine")
 
 
-def quality_gate(candidate, production, holdout: pd.DataFrame) -> CheckOutcome:
+def quality_gate(candidate, production, holdout: pd.DataFrame) -> Outcome:
     """The candidate's holdout ROC AUC above the floor and not clearly below production's."""
     features, labels = holdout[schema.FEATURES], holdout[schema.TARGET_COLUMN]
     auc = roc_auc_score(labels, candidate.predict_proba(features)[:, 1])
     production_auc = roc_auc_score(labels, production.predict_proba(features)[:, 1])
     passed = auc >= MIN_AUC and auc >= production_auc - MAX_DROP
-    return CheckOutcome("quality", passed, f"ROC AUC {auc:.3f} vs production {production_auc:.3f}")
+    return Outcome("quality", passed, f"ROC AUC {auc:.3f} vs production {production_auc:.3f}")
