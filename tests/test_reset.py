@@ -11,8 +11,8 @@ import httpx
 import psutil
 import pytest
 import redis
-
 from helpers import require_in_ci
+
 from workshop_lib import paths
 from workshop_lib.streaming.redis_queue import start_local_redis
 from workshop_lib.support import reset, servers
