@@ -79,7 +79,15 @@ class Walkthrough:
     steps: list[Step] = field(default_factory=list)
 
     def run(self, *command: str) -> str:
-        """Run ``dvc ...`` or ``git ...`` in the scratch repository; keep what it printed."""
+        """Run ``dvc ...`` or ``git ...`` in the scratch repository; what it printed."""
+        done = self._call(command)
+        return (done.stdout + done.stderr).strip()
+
+    def json(self, *command: str) -> Any:
+        """Run a command that prints JSON (``--json``) on its standard output and parse it."""
+        return json.loads(self._call(command).stdout or "{}")
+
+    def _call(self, command: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
         program = [str(Path(sys.executable).with_name("dvc"))] if command[0] == "dvc" else ["git"]
         done = subprocess.run(
             [*program, *command[1:]],
@@ -92,11 +100,7 @@ class Walkthrough:
         if done.returncode != 0:
             raise RuntimeError(f"`{' '.join(command)}` failed ({done.returncode}):\n{output}")
         self.steps.append(Step(" ".join(command), output))
-        return output
-
-    def json(self, *command: str) -> Any:
-        """Run a command that prints JSON (``--json``) and parse it."""
-        return json.loads(self.run(*command) or "{}")
+        return done
 
     def commit(self, message: str) -> None:
         self.run("git", "add", "-A")
