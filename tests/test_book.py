@@ -186,10 +186,6 @@ class WatchedPage(Page):
         elif message.get("method") == "Log.entryAdded" and params["entry"]["level"] == "error":
             self.errors.append(f"{params['entry'].get('url')}: {params['entry']['text']}")
 
-    def evaluate(self, expression: str):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
     def open(self, url: str) -> None:
         self.send("Page.navigate", url=url)
         deadline = time.monotonic() + 30

@@ -27,22 +27,24 @@ from workshop_lib.support.browser import BrowserError, Page, find_chromium, open
 from workshop_lib.support.servers import start_streamlit, start_uvicorn
 
 FRONTEND_PNG = paths.PROJECT_ROOT / "notebooks" / "images" / "frontend.png"
-FRONTEND_WINDOW = (1100, 1800)  # the whole page: the form in two columns, the result, the CSV box
-SCORED_PAGE = ["Loan default risk", "Model version", "Default probability", "Top reasons"]
+FRONTEND_WINDOW = (1100, 2300)  # the whole page: the form in two columns, result, what-if, CSV
+# Streamlit draws top to bottom: the CSV box comes after the what-if chart and its caption.
+SCORED_PAGE = ["Model version", "Default probability", "Top reasons", "one request", "CSV file"]
+SCRIPT_RUNNING = "!!document.querySelector('[data-testid^=\"stStatusWidgetRunning\"]')"
 MAX_BYTES = 300_000  # a picture on a web page, not a download
 
 
 def settled_text(page: Page, wanted: list[str], timeout_s: float = 60.0) -> str:
-    """The page's text once it shows ``wanted`` and stops changing (Streamlit draws in steps)."""
+    """The page's text once it shows ``wanted``, its script has finished and nothing changes."""
     text = page.wait_for_text(wanted, timeout_s)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         time.sleep(1.0)
         again = page.text()
-        if again == text:
+        if again == text and not page.evaluate(SCRIPT_RUNNING):
             return text
         text = again
-    raise BrowserError(f"the page kept changing for {timeout_s:.0f} s")
+    raise BrowserError(f"the page was still running or changing after {timeout_s:.0f} s")
 
 
 def small_png(png: bytes) -> bytes:

@@ -64,10 +64,14 @@ class Page:
                     raise BrowserError(f"{method}: {message['error']}")
                 return message["result"]
 
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page."""
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
     def text(self) -> str:
         """The text the page shows, as a reader would copy it."""
-        result = self.send("Runtime.evaluate", expression="document.body.innerText")
-        return result["result"].get("value", "")
+        return self.evaluate("document.body.innerText") or ""
 
     def wait_for_text(self, wanted: list[str], timeout_s: float) -> str:
         """Wait until the page shows every string in ``wanted``; return its text."""
