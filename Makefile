@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
 	edge bench reset demo-ready tflite tflite-check fleet \
-	airflow airflow-env airflow-lock book
+	airflow airflow-env airflow-lock book screenshots
 
 help:  ## this list: every target and what it does
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' Makefile
@@ -129,7 +129,7 @@ BOOK_SOURCE := _build/book/source
 BOOK_SITE := _build/book/_build/html
 
 $(BOOK_INSTALLED): book/requirements-book.txt $(INSTALLED)
-	test -x $(BOOK_VENV)/bin/python || $(PYTHON) -m venv $(BOOK_VENV)
+	test -x $(BOOK_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(PYTHON) $(BOOK_VENV)
 	$(BIN)/uv pip install --quiet --python $(BOOK_VENV)/bin/python -r book/requirements-book.txt
 	touch $(BOOK_INSTALLED)
 
@@ -137,3 +137,6 @@ book: $(INSTALLED) $(BOOK_INSTALLED)  ## the website from the notebooks' saved o
 	$(BIN)/python -m tools.book_source $(BOOK_SOURCE)
 	$(BOOK_VENV)/bin/jupyter-book build $(BOOK_SOURCE) --path-output _build/book -W -n --keep-going
 	$(BIN)/python -m tools.site_links $(BOOK_SITE)
+
+screenshots: model  ## re-take chapter 04's picture of the Streamlit page (headless Chromium)
+	$(BIN)/python -m tools.screenshots

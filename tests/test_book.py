@@ -12,19 +12,16 @@ from pathlib import Path
 
 import pytest
 from helpers import require_in_ci
-from test_frontend import Page, open_tab
 from websockets.sync.client import connect
 
-from tools import book_source, site_links
+from tools import book_source, screenshots, site_links
 from workshop_lib import paths
+from workshop_lib.support.browser import Page, open_tab
 from workshop_lib.support.servers import free_port
 
 SITE = paths.PROJECT_ROOT / "_build" / "book" / "_build" / "html"
 README = (paths.PROJECT_ROOT / "README.md").read_text()
 CHAPTERS = book_source.chapters()
-# 00 is the welcome page (text and a check-up); 04 has no picture until issue 13's screenshot of
-# the Streamlit page lands. test_chapters_without_pictures_still_have_none keeps this list true.
-CHAPTERS_WITHOUT_PICTURES = {"00_start_here", "04_streamlit_frontend"}
 
 
 def built_site() -> Path:
@@ -57,10 +54,18 @@ def test_the_table_of_contents_lists_every_notebook_in_order(tmp_path):
     assert len(CHAPTERS) >= 10
 
 
-def test_chapters_without_pictures_still_have_none():
-    for chapter in CHAPTERS:
-        if chapter.stem in CHAPTERS_WITHOUT_PICTURES:
-            assert saved_images(chapter) == 0, f"{chapter.name} has pictures now: drop it"
+def test_every_chapter_shows_a_picture():
+    """A plot in its saved outputs or an image in its text (00: the course map, 04: the page)."""
+    assert [chapter.name for chapter in CHAPTERS if saved_images(chapter) == 0] == []
+
+
+def test_the_committed_pictures_are_small_pngs():
+    pictures = sorted((paths.PROJECT_ROOT / "notebooks" / "images").glob("*.png"))
+    assert screenshots.FRONTEND_PNG in pictures
+    for picture in pictures:
+        content = picture.read_bytes()
+        assert content.startswith(b"\x89PNG"), picture.name
+        assert len(content) < screenshots.MAX_BYTES, f"{picture.name}: {len(content):,} bytes"
 
 
 def test_front_page_is_the_readme_introduction_without_outside_images():
@@ -86,6 +91,23 @@ def test_an_app_nobody_can_run_is_an_error(tmp_path):
     app.write_text('"""Does something."""\n')
     with pytest.raises(book_source.BookSourceError, match="no Makefile target"):
         book_source.app_page(app, [])
+
+
+def test_every_lab_has_a_page_with_its_task_its_checker_and_its_scaffold(tmp_path):
+    labs = sorted((paths.PROJECT_ROOT / "notebooks" / "labs").glob("lab[0-9][0-9]*.py"))
+    assert len(labs) >= 9
+    for lab in labs:
+        number = lab.stem[3:5]
+        chapter = next((c for c in CHAPTERS if c.name.startswith(f"{number}_")), None)
+        assert chapter is not None, f"{lab.name}: no chapter {number}"
+        page = book_source.lab_page(lab, chapter)
+        assert page.startswith(f"# Lab {number}"), page[:80]
+        assert f'check_lab("{number}")' in page and f"(../notebooks/{chapter.name})" in page
+        assert "```python" in page and "..." in page.split("```python", 1)[1]
+    bare = tmp_path / "lab99_x.py"
+    bare.write_text("x = ...\n")
+    with pytest.raises(book_source.BookSourceError, match="no docstring"):
+        book_source.lab_page(bare, None)
 
 
 def test_the_link_checker_finds_broken_links_anchors_and_outside_resources(tmp_path):
@@ -164,10 +186,6 @@ class WatchedPage(Page):
         elif message.get("method") == "Log.entryAdded" and params["entry"]["level"] == "error":
             self.errors.append(f"{params['entry'].get('url')}: {params['entry']['text']}")
 
-    def evaluate(self, expression: str):
-        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
     def open(self, url: str) -> None:
         self.send("Page.navigate", url=url)
         deadline = time.monotonic() + 30
@@ -183,9 +201,15 @@ RENDERED_IMAGES = (
     ".filter(i => i.complete && i.naturalWidth > 0).length"
 )
 SIDEBAR = "Array.from(document.querySelectorAll('nav.bd-docs-nav a')).map(a => a.innerText)"
+NEIGHBOURS = "['a.left-prev', 'a.right-next'].map(s => document.querySelector(s)?.href ?? null)"
+SEARCH_HITS = "Array.from(document.querySelectorAll('#search-results li a')).map(a => a.href)"
 
 
-def test_chromium_shows_title_contents_and_pictures_without_console_errors(served_site, tmp_path):
+def page_url(site: str, chapter: Path) -> str:
+    return f"{site}/{chapter.relative_to(paths.PROJECT_ROOT).with_suffix('.html').as_posix()}"
+
+
+def test_chromium_shows_pages_contents_pictures_neighbours_search(served_site, tmp_path):
     chromium = require_in_ci("chromium")
     browser, address = open_tab(chromium, "about:blank", tmp_path / "profile")
     try:
@@ -198,16 +222,27 @@ def test_chromium_shows_title_contents_and_pictures_without_console_errors(serve
             sidebar = page.evaluate(SIDEBAR)
             assert len(sidebar) >= len(CHAPTERS), sidebar
             assert page.errors == [], page.errors
-            for chapter in CHAPTERS:
+            for number, chapter in enumerate(CHAPTERS):
                 relative = chapter.relative_to(paths.PROJECT_ROOT).with_suffix(".html")
-                page.open(f"{served_site}/{relative.as_posix()}")
+                page.open(page_url(served_site, chapter))
                 title = page.evaluate("document.querySelector('article h1').innerText")
                 assert title.startswith(chapter.name[:2]), title
                 assert page.evaluate(SIDEBAR) == sidebar, f"{relative}: another contents list"
                 images = page.evaluate(RENDERED_IMAGES)
                 assert images == saved_images(chapter), f"{relative}: {images} pictures shown"
-                assert images >= 1 or chapter.stem in CHAPTERS_WITHOUT_PICTURES, relative
+                assert images >= 1, relative
+                previous, following = page.evaluate(NEIGHBOURS)
+                if number > 0:
+                    assert previous == page_url(served_site, CHAPTERS[number - 1]), previous
+                if number + 1 < len(CHAPTERS):
+                    assert following == page_url(served_site, CHAPTERS[number + 1]), following
                 assert page.errors == [], f"{relative}: {page.errors}"
+            page.open(f"{served_site}/search.html?q=drift")
+            deadline = time.monotonic() + 30
+            while not (hits := page.evaluate(SEARCH_HITS)) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert any("08_monitoring_and_drift.html" in hit for hit in hits), hits
+            assert page.errors == [], f"search: {page.errors}"
     finally:
         browser.terminate()
         browser.wait(10)

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import subprocess
-import time
 
-import httpx
 import pytest
 from helpers import promoted_registry, require_in_ci
 from streamlit.testing.v1 import AppTest
-from websockets.sync.client import connect
 
+from tools import screenshots
 from workshop_lib import data, paths, schema
 from workshop_lib.realtime import api_client, what_if
 from workshop_lib.realtime.api_client import ServiceError
 from workshop_lib.schema import FEATURES
-from workshop_lib.support.servers import free_port, start_streamlit, start_uvicorn
+from workshop_lib.support.servers import free_port, start_uvicorn
 
 pytestmark = pytest.mark.slow
 APP = str(paths.PROJECT_ROOT / "apps" / "frontend.py")
@@ -121,92 +116,11 @@ def test_the_what_if_curve_agrees_with_single_predictions(api):
     assert curve[0] > curve[-1]  # a better credit score, a lower risk
 
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1200,1600",
-]
-
-
-class Page:
-    """One Chromium tab driven over the DevTools protocol (no extra package: websockets)."""
-
-    def __init__(self, socket):
-        self.socket = socket
-        self.next_id = 0
-
-    def send(self, method: str, **params) -> dict:
-        self.next_id += 1
-        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
-        while True:
-            message = json.loads(self.socket.recv(timeout=30))
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message["result"]
-
-    def text(self) -> str:
-        result = self.send("Runtime.evaluate", expression="document.body.innerText")
-        return result["result"].get("value", "")
-
-    def wait_for_text(self, wanted: list[str], timeout_s: float) -> str:
-        deadline = time.monotonic() + timeout_s
-        text = ""
-        while time.monotonic() < deadline:
-            text = self.text()
-            if all(w in text for w in wanted):
-                return text
-            time.sleep(0.5)
-        raise AssertionError(f"page never showed {wanted}; it showed:\n{text[:2000]}")
-
-
-def open_tab(chromium: str, url: str, profile) -> tuple[subprocess.Popen, str]:
-    """Start Chromium on a free debugging port; the tab's DevTools websocket address."""
-    port = free_port()
-    browser = subprocess.Popen(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            f"--remote-debugging-port={port}",
-            "about:blank",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            target = httpx.put(f"http://127.0.0.1:{port}/json/new?{url}", timeout=5).json()
-            return browser, target["webSocketDebuggerUrl"]
-        except httpx.TransportError:
-            if time.monotonic() > deadline or browser.poll() is not None:
-                browser.kill()
-                raise
-            time.sleep(0.2)
-
-
 def test_headless_chromium_renders_the_title_and_a_prediction(api, tmp_path):
+    """What `make screenshots` captures for chapter 04: the page with the example scored."""
     chromium = require_in_ci("chromium")
-    env = {api_client.URL_ENV_VAR: api.url}
-    with start_streamlit(APP, env=env, name="test-frontend") as app:
-        browser, address = open_tab(chromium, f"{app.url}/?score=1", tmp_path / "profile")
-        try:
-            with connect(address, max_size=None) as socket:
-                page = Page(socket)
-                text = page.wait_for_text(["Loan default risk", "Default probability"], 60)
-                shot = base64.b64decode(page.send("Page.captureScreenshot")["data"])
-        finally:
-            browser.terminate()
-            browser.wait(10)
-    (tmp_path / "frontend.png").write_bytes(shot)
+    text, shot = screenshots.capture_frontend(api.url, chromium, tmp_path / "profile")
     assert re.search(r"Default probability\s+\d+\.\d%", text)
     assert re.search(r"Decision\s+(APPROVE|DECLINE)", text)
     assert "Model version 1.0.0" in text
-    assert shot.startswith(b"\x89PNG") and len(shot) > 10_000
+    assert shot.startswith(b"\x89PNG") and 10_000 < len(shot) < screenshots.MAX_BYTES
