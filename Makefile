@@ -138,5 +138,5 @@ book: $(INSTALLED) $(BOOK_INSTALLED)  ## the website from the notebooks' saved o
 	$(BOOK_VENV)/bin/jupyter-book build $(BOOK_SOURCE) --path-output _build/book -W -n --keep-going
 	$(BIN)/python -m tools.site_links $(BOOK_SITE)
 
-screenshots: model  ## re-take chapter 04's picture of the Streamlit page (headless Chromium)
+screenshots: model  ## re-take the pictures of the running apps (Streamlit page, MLflow UI) with headless Chromium
 	$(BIN)/python -m tools.screenshots

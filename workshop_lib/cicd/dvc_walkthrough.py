@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -213,9 +214,27 @@ def run_walkthrough(root: Path = DEFAULT_ROOT, rows: int = 5_000) -> tuple[Walkt
     return walk, findings
 
 
+# DVC's reminders ("To track the changes with git, run: ...") and its progress spinner: noise
+# in a notebook, where the walk-through already did what they suggest.
+_HINTS = (
+    "To track the changes",
+    "To enable auto staging",
+    "Use `dvc push`",
+    "git add ",
+    "dvc config core.autostage",
+)
+
+
+def _essential(output: str) -> str:
+    lines = [re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", line).rstrip() for line in output.splitlines()]
+    kept = [line for line in lines if line.strip() and not line.strip().startswith(_HINTS)]
+    return "\n".join(line for line in kept if not line.lstrip().startswith(("⠋", "⠙", "⠹")))
+
+
 def show(walk: Walkthrough, last: int | None = None) -> str:
-    """The commands and their output, as a learner would have seen them in a terminal."""
-    return "\n".join(
-        f"$ {step.command}" + (f"\n{textwrap.indent(step.output, '  ')}" if step.output else "")
-        for step in walk.steps[-last if last else 0 :]
-    )
+    """The commands and what they printed (without DVC's reminders), as in a terminal."""
+    shown = []
+    for step in walk.steps[-last if last else 0 :]:
+        output = _essential(step.output)
+        shown.append(f"$ {step.command}" + (f"\n{textwrap.indent(output, '  ')}" if output else ""))
+    return "\n".join(shown)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,12 @@ if TYPE_CHECKING:
 
     from workshop_lib.cicd.pipeline import PipelineReport
     from workshop_lib.training import TrainingResult
+
+# Two warnings that do not apply here: the schema forbids missing values, so MLflow's hint about
+# integer columns that could hold them is moot; and MLflow's progress bars need ipywidgets only
+# to draw themselves in a notebook.
+warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 EXPERIMENT = "loan-default-pipeline"
 MODEL_NAME = "loan-default"
