@@ -51,6 +51,17 @@ def count_argument(text: str) -> int:
     return value
 
 
+def first_id_argument(text: str) -> int:
+    """The first application id: a whole number from 1 (the store keys predictions by it)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"application ids start at 1, got {value}")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -58,7 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rate", type=float, default=5_000, help="events/s (0: all at once)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated events")
-    parser.add_argument("--first-id", type=int, default=FIRST_ID, help="first application id")
+    parser.add_argument(
+        "--first-id", type=first_id_argument, default=FIRST_ID, help="first application id"
+    )
     parser.add_argument("--malformed", type=float, default=0.0, help="fraction to corrupt")
     parser.add_argument("--max-batch", type=int, default=streaming.DEFAULT_MAX_BATCH)
     parser.add_argument("--window-ms", type=float, default=TUNED_WINDOW_MS)
