@@ -18,7 +18,7 @@ from functools import lru_cache
 from fastapi import FastAPI, HTTPException, Path
 from pydantic import BaseModel
 
-from workshop_lib.store import DEFAULT_STORE_URL, PredictionStore
+from workshop_lib.store import DEFAULT_STORE_URL, MAX_APPLICATION_ID, PredictionStore
 
 # A daily job scores yesterday's applications at 02:30: older than this means a run was missed.
 DEFAULT_STALE_AFTER_HOURS = 26.0
@@ -63,8 +63,8 @@ def health() -> dict[str, str]:
 
 
 @app.get("/predictions/{application_id}", responses={404: {"description": "never scored"}})
-def get_prediction(application_id: int = Path(ge=1)) -> StoredPrediction:
-    """The stored prediction of one application, with its age."""
+def get_prediction(application_id: int = Path(ge=1, le=MAX_APPLICATION_ID)) -> StoredPrediction:
+    """The stored prediction of one application, with its age (ids beyond SQLite's: 422)."""
     row = store().get(application_id)
     if row is None:
         raise HTTPException(404, f"no stored prediction for application {application_id}")

@@ -17,7 +17,10 @@ With ``--redis-url`` the worker consumes the stream (after adding ``--events`` n
 it has been idle for ``--idle-exit`` seconds, or forever. Start several with different
 ``--consumer`` names to share the work; one that dies leaves its events pending, and the others
 take them over after ``--min-idle-ms``. Predictions go to ``--db`` (the workbook's predictions
-database by default) with ``source = 'stream'``. A JSON summary is printed at the end.
+database by default) with ``source = 'stream'``. A JSON summary is printed at the end: strict
+JSON (no ``NaN``), with one dead-letter count, ``dead_letters``: the events this run moved to the
+dead letters (form data or envelope: id, timestamp), counted once, by the queue; on Redis, the
+letters added while this worker ran (by any worker sharing the stream).
 """
 
 from __future__ import annotations
@@ -48,6 +51,17 @@ def count_argument(text: str) -> int:
     return value
 
 
+def first_id_argument(text: str) -> int:
+    """The first application id: a whole number from 1 (the store keys predictions by it)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"application ids start at 1, got {value}")
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -55,7 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rate", type=float, default=5_000, help="events/s (0: all at once)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated events")
-    parser.add_argument("--first-id", type=int, default=FIRST_ID, help="first application id")
+    parser.add_argument(
+        "--first-id", type=first_id_argument, default=FIRST_ID, help="first application id"
+    )
     parser.add_argument("--malformed", type=float, default=0.0, help="fraction to corrupt")
     parser.add_argument("--max-batch", type=int, default=streaming.DEFAULT_MAX_BATCH)
     parser.add_argument("--window-ms", type=float, default=TUNED_WINDOW_MS)
@@ -108,7 +124,7 @@ def run_in_process(args: argparse.Namespace, model, store: PredictionStore) -> d
         **summary(run.processor),
         "sent": run.producer.sent,
         "producer_waits": run.requests.producer_waits,
-        "dead_letters": len(run.requests.dead_letters()),
+        "dead_letters": len(run.requests.dead_letters()),  # a fresh queue: all from this run
     }
 
 
@@ -133,6 +149,7 @@ def run_on_redis(args: argparse.Namespace, model, store: PredictionStore) -> dic
         window_s=args.window_ms / 1_000,
         crash=crash,
     )
+    letters_before = len(requests.dead_letters())  # the hash keeps earlier runs' letters
     producer = None
     if args.events:
         ramp = [(args.events / args.rate, args.rate)] if args.rate > 0 else None
@@ -146,14 +163,14 @@ def run_on_redis(args: argparse.Namespace, model, store: PredictionStore) -> dic
     return {
         **summary(processor),
         "redelivered": requests.redelivered,
-        "dead_letters": len(requests.dead_letters()),
+        "dead_letters": len(requests.dead_letters()) - letters_before,
     }
 
 
 def summary(processor: streaming.StreamProcessor) -> dict[str, Any]:
-    """The figures a worker prints when it stops."""
+    """The figures a worker prints when it stops (its dead letters are counted by the queue)."""
     stats = processor.stats
-    figures: dict[str, Any] = {"scored": stats.scored, "dead_lettered": stats.dead_lettered}
+    figures: dict[str, Any] = {"scored": stats.scored}
     if stats.scored:
         latency = stats.summary()
         figures |= {
@@ -173,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     run = run_on_redis if args.redis_url else run_in_process
     figures = run(args, model, store)
     figures["stored_from_stream"] = store.count("source = ?", (streaming.SOURCE,))
-    print(json.dumps(figures, sort_keys=True))
+    print(json.dumps(figures, sort_keys=True, allow_nan=False))  # NaN is not JSON
 
 
 if __name__ == "__main__":

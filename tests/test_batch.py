@@ -3,13 +3,18 @@ bad input refused before anything is written, and every run in the run log."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from contextlib import closing
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +23,7 @@ import pytest
 from workshop_lib import batch, schema
 from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.scoring import score_batch
-from workshop_lib.store import PredictionStore, open_sqlite
+from workshop_lib.store import PredictionStore, StoreUnavailableError, open_sqlite
 
 DAY = "2025-01-31"
 
@@ -142,6 +147,25 @@ BAD_INPUTS = {
         lambda path: _write_frame(path, lambda f: f.assign(term=f.term.astype(str) + "x")),
         "part-00001.parquet: rows 0-1,999: term: unknown categories",
     ),
+    "ids 0 and -5": (
+        lambda path: _write_frame(
+            path, lambda f: f.assign(application_id=[0, -5, *f.application_id[2:]])
+        ),
+        r"part-00001.parquet: rows 0 \(id 0\), 1 \(id -5\): application_id outside "
+        r"2025-01-31's block 1,300,000,001-1,310,000,000",
+    ),
+    "another day's ids": (
+        lambda path: _write_frame(
+            path, lambda f: f.assign(application_id=f.application_id - batch.IDS_PER_DAY)
+        ),
+        r"part-00001.parquet: rows 0 \(id 129\d+\), .* and 1,995 more: application_id outside",
+    ),
+    "ids shared with another file": (
+        lambda path: _write_frame(
+            path, lambda f: f.assign(application_id=f.application_id - 2_000)
+        ),
+        "part-00000.parquet and part-00001.parquet share 2,000 application_id value",
+    ),
 }
 
 
@@ -211,7 +235,11 @@ def test_a_killed_run_resumes_with_nothing_lost_or_doubled(tmp_path, registry):
     assert (summary.skipped, summary.written) == (done, 40 - done)
     table = PredictionStore(store_url).read("SELECT application_id FROM predictions")
     assert len(table) == 60_000 and table["application_id"].is_unique
-    assert batch.runs(store_url)["status"].tolist() == ["interrupted", "succeeded"]
+    log = batch.runs(store_url)
+    assert log["status"].tolist() == ["interrupted", "succeeded"]
+    # the killed run's counts grew with each partition it wrote, so the log tells what it stored
+    assert log.loc[0, ["rows", "written"]].tolist() == [done * 1_500, done]
+    assert "ended before the run finished" in log.loc[0, "error"]
 
 
 def test_a_second_run_of_a_day_while_one_is_running_is_refused(setup):
@@ -219,6 +247,165 @@ def test_a_second_run_of_a_day_while_one_is_running_is_refused(setup):
     log.start(batch.parse_day(DAY), "threads")  # this process is alive: its run is running
     with pytest.raises(batch.BatchError, match="is already being scored"):
         run(setup)
+
+
+RACE_TRIALS = 4
+
+
+def _race_for_the_day(data_root: str, registry_root: str, folder: str, barrier, outcomes) -> None:
+    """One of two processes: in each trial, released with the other to score the same day.
+
+    Started with "spawn", not "fork": a forked copy of a process that already ran OpenMP
+    (the model) can hang on the parent's locks.
+    """
+    from workshop_lib.registry import Registry
+
+    registry = Registry(Path(registry_root))
+    for trial in range(RACE_TRIALS):
+        store_url = f"sqlite:///{Path(folder) / f'race-{trial}.db'}"
+        try:
+            barrier.wait(timeout=120)
+            summary = batch.run_day(
+                DAY, data_root=Path(data_root), store_url=store_url, registry=registry,
+                scheduler="sync",
+            )  # fmt: skip
+            outcomes.put((trial, "scored", summary.written))
+        except batch.BatchError as error:
+            outcomes.put((trial, "refused", str(error)))
+        except Exception as error:  # reported, so the test fails with it instead of hanging
+            outcomes.put((trial, "broke", f"{type(error).__name__}: {error}"))
+
+
+@pytest.mark.slow
+def test_two_runs_of_a_day_started_at_once_never_both_score(setup, tmp_path):
+    context = multiprocessing.get_context("spawn")
+    barrier, outcomes = context.Barrier(2), context.Queue()
+    arguments = (str(setup["data_root"]), str(setup["registry"].root), str(tmp_path))
+    racers = [
+        context.Process(target=_race_for_the_day, args=(*arguments, barrier, outcomes))
+        for _ in range(2)
+    ]
+    for racer in racers:
+        racer.start()
+    results = [outcomes.get(timeout=240) for _ in range(2 * RACE_TRIALS)]
+    for racer in racers:
+        racer.join(30)
+    for trial in range(RACE_TRIALS):
+        mine = [(kind, value) for number, kind, value in results if number == trial]
+        # every partition scored exactly once: by one run, or by the first of two that ran
+        # one after the other (the second finds them written and skips them)
+        assert sum(value for kind, value in mine if kind == "scored") == 3, mine
+        for kind, value in mine:
+            assert kind == "scored" or "is already being scored by run" in value, value
+        assert PredictionStore(f"sqlite:///{tmp_path / f'race-{trial}.db'}").count() == 6_000
+    # the processes did meet: the claim, not luck, kept them apart
+    assert any(kind == "refused" for _, kind, _ in results)
+
+
+def test_another_days_predictions_cannot_be_overwritten(setup):
+    run(setup)
+    before = stored(setup).set_index("application_id")
+    next_day = "2025-02-01"
+    batch.write_day(next_day, 2_000, root=setup["data_root"], rows_per_file=2_000)
+    copied = batch.read_partition(setup["files"][0])  # 2025-01-31's ids, in 2025-02-01's folder
+    copied.to_parquet(batch.day_files(next_day, setup["data_root"])[0], index=False)
+    with pytest.raises(batch.BatchInputError, match="outside 2025-02-01's block"):
+        batch.run_day(
+            next_day,
+            data_root=setup["data_root"],
+            store_url=setup["store_url"],
+            registry=setup["registry"],
+        )
+    pd.testing.assert_frame_equal(stored(setup).set_index("application_id"), before)
+
+
+class SmallDisk:
+    """A folder on a small real filesystem, and a filler file that takes its free space."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.filler = folder / "filler"
+
+    def fill(self, leave_bytes: int) -> None:
+        """Write a filler so that only about ``leave_bytes`` stay free."""
+        block = bytes(2**20)
+        with self.filler.open("wb") as handle:
+            while shutil.disk_usage(self.folder).free > leave_bytes + len(block):
+                handle.write(block)
+                handle.flush()
+
+    def make_room(self) -> None:
+        self.filler.unlink()
+
+
+def _small_filesystem(tmp_path: Path) -> tuple[Path, Callable[[], None]] | None:
+    """A 64 MiB tmpfs (root with mount rights), else Docker's own small /dev/shm, else None."""
+    mountpoint = tmp_path / "small-disk"
+    mountpoint.mkdir()
+    mount = shutil.which("mount")
+    if os.geteuid() == 0 and mount:
+        done = subprocess.run(
+            [mount, "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mountpoint)],
+            capture_output=True,
+        )
+        if done.returncode == 0:
+            return mountpoint, lambda: subprocess.run(["umount", str(mountpoint)], check=True)
+    shm = Path("/dev/shm")
+    if shm.is_dir() and shutil.disk_usage(shm).total <= 256 * 2**20:
+        folder = Path(tempfile.mkdtemp(dir=shm))
+        return folder, lambda: shutil.rmtree(folder)
+    return None
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    found = _small_filesystem(tmp_path)
+    if found is None:
+        pytest.skip("needs a small filesystem: a tmpfs root can mount, or a small /dev/shm")
+    folder, remove = found
+    try:
+        yield SmallDisk(folder)
+    finally:
+        remove()
+
+
+def test_a_full_disk_fails_the_run_with_its_cause_keeps_whole_partitions_and_resumes(
+    tmp_path, registry, small_disk
+):
+    data_root = tmp_path / "data"
+    files = batch.write_day(DAY, 60_000, root=data_root, rows_per_file=1_500)  # 40 partitions
+    store_url = f"sqlite:///{small_disk.folder / 'predictions.db'}"
+    small_disk.fill(leave_bytes=batch.RESERVE_BYTES + 2 * 2**20)  # room for about half the day
+    with pytest.raises(StoreUnavailableError, match="database or disk is full"):
+        batch.run_day(DAY, data_root=data_root, store_url=store_url, registry=registry)
+
+    log = batch.runs(store_url)
+    assert log.loc[0, "status"] == "failed"  # not left "running", to be relabelled "killed?"
+    assert "database or disk is full" in log.loc[0, "error"]
+    assert str(small_disk.folder / "predictions.db") in log.loc[0, "error"]
+    written = int(log.loc[0, "written"])
+    assert 0 < written < 40, f"the disk should fill half-way, but {written}/40 were written"
+    assert log.loc[0, "rows"] == written * 1_500 == batch.stored_for_day(DAY, store_url)
+    stored_ids = set(PredictionStore(store_url).read()["application_id"])
+    per_file = [
+        len(stored_ids & set(batch.read_partition(path)["application_id"])) for path in files
+    ]
+    assert set(per_file) == {0, 1_500}  # whole partitions only: the failed one rolled back
+
+    small_disk.make_room()
+    summary = batch.run_day(DAY, data_root=data_root, store_url=store_url, registry=registry)
+    assert (summary.skipped, summary.written) == (written, 40 - written)
+    table = PredictionStore(store_url).read("SELECT application_id FROM predictions")
+    assert len(table) == 60_000 and table["application_id"].is_unique
+    assert batch.runs(store_url)["status"].tolist() == ["failed", "succeeded"]
+
+
+def test_no_room_for_the_run_logs_reserve_refuses_to_start(tmp_path, registry, small_disk):
+    store_url = f"sqlite:///{small_disk.folder / 'predictions.db'}"
+    batch.write_day(DAY, 1_500, root=tmp_path / "data", rows_per_file=1_500)
+    small_disk.fill(leave_bytes=batch.RESERVE_BYTES // 4)
+    with pytest.raises(batch.BatchError, match="no room for a run next to .*predictions.db"):
+        batch.run_day(DAY, data_root=tmp_path / "data", store_url=store_url, registry=registry)
 
 
 @pytest.mark.slow
@@ -230,7 +417,7 @@ def test_the_job_runs_on_a_distributed_cluster_by_address(setup):
         Client(cluster.scheduler_address) as client,
     ):
         summary = run(setup, scheduler=client)
-        loaded_on_workers = client.run(lambda: len(batch._MODELS))
+        loaded_on_workers = client.run(lambda: len(batch.partitions._MODELS))
     assert summary.status == "succeeded" and summary.rows == 6_000
     scheduler = batch.runs(setup["store_url"]).loc[0, "scheduler"]
     assert scheduler.startswith("distributed tcp://127.0.0.1:")

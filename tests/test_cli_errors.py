@@ -19,6 +19,14 @@ BAD_COMMANDS = {
         ["-m", "apps.stream_worker", "--events", "-5"],
         "cannot generate -5 events",
     ),
+    "a first application id of -5": (
+        ["-m", "apps.stream_worker", "--first-id", "-5"],
+        "application ids start at 1, got -5",
+    ),
+    "a first application id that is not a number": (
+        ["-m", "apps.stream_worker", "--first-id", "2**70"],
+        "'2**70' is not a whole number",
+    ),
     "a model file that does not exist": (
         ["apps/edge_device.py", "missing.onnx", "data/reference_sample.csv", "out.csv"],
         "the model file missing.onnx does not exist",

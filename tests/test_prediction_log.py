@@ -68,3 +68,15 @@ def test_processes_logging_at_once_never_interleave_lines(tmp_path):
     lines = path.read_text().splitlines()
     assert len(lines) == 800
     assert len({json.loads(line)["request_id"] for line in lines}) == 800
+
+
+@pytest.mark.parametrize("stray", ["[1, 2]", '"just text"', "42", "null", '{"request_id": "r9"}'])
+def test_valid_json_that_is_not_a_record_is_counted_with_its_line_number(tmp_path, stray):
+    path = tmp_path / "log.jsonl"
+    PredictionLogger(path).log([record(1)])
+    with path.open("a") as handle:
+        handle.write(stray + "\n")
+    PredictionLogger(path).log([record(3)])
+    result = read_prediction_log(path)
+    assert result.frame["request_id"].tolist() == ["r1", "r3"]
+    assert result.skipped_lines == 1 and result.skipped_line_numbers == (2,)

@@ -71,6 +71,12 @@ def test_an_unknown_application_is_404_with_a_message(backend):
     assert response.json()["detail"] == "no stored prediction for application 42"
 
 
-@pytest.mark.parametrize("bad", ["abc", "0", "-5"])
+@pytest.mark.parametrize("bad", ["abc", "0", "-5", str(2**63), str(2**70), "1.5"])
 def test_a_malformed_id_is_422(backend, bad):
-    assert backend.get(f"/predictions/{bad}").status_code == 422
+    response = backend.get(f"/predictions/{bad}")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "application_id"]
+
+
+def test_the_largest_id_sqlite_holds_is_an_ordinary_404(backend):
+    assert backend.get(f"/predictions/{2**63 - 1}").status_code == 404

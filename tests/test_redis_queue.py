@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 import redis
 from helpers import require_in_ci
 
+from apps.stream_worker import FIRST_ID
 from workshop_lib import data, streaming
 from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.store import PredictionStore
 from workshop_lib.streaming.redis_queue import RedisRequestQueue, start_local_redis
+from workshop_lib.support.servers import free_port
 
 
 @pytest.fixture
@@ -30,6 +35,11 @@ def store(tmp_path) -> PredictionStore:
 
 def records(n: int, seed: int = 0):
     return streaming.application_records(data.make_applications(n, seed=seed))
+
+
+def strict_json(line: str) -> dict:
+    """A summary line parsed as JSON proper: ``NaN`` or ``Infinity`` fail the test."""
+    return json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
 
 
 def worker(redis_url: str, store: PredictionStore, registry, *extra: str):
@@ -110,3 +120,138 @@ def test_second_queue_joins_the_existing_group(redis_url):
     RedisRequestQueue(redis_url, consumer="worker-2")
     groups = redis.Redis.from_url(redis_url).xinfo_groups("loan-applications")
     assert [g["name"] for g in groups] == [b"scorers"]
+
+
+class PersistentRedis:
+    """A redis-server that keeps its data in an append-only file, restartable on its port.
+
+    ``start_local_redis`` keeps nothing on disk (a fast throw-away broker); a broker that
+    must survive a restart needs ``appendonly yes``. ``appendfsync always`` syncs every write.
+    """
+
+    def __init__(self, folder: Path):
+        self.binary = require_in_ci("redis-server")
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> None:
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--dir", str(self.folder), "--save", ""]
+        command += ["--appendonly", "yes", "--appendfsync", "always"]
+        with (self.folder / "redis.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url).ping()
+                return
+            except redis.ConnectionError:  # not listening yet, or still loading its file
+                time.sleep(0.02)
+        raise RuntimeError(f"redis-server did not start: {(self.folder / 'redis.log').read_text()}")
+
+    def stop(self) -> None:
+        """SIGTERM: Redis finishes the append-only file and exits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def persistent_redis(tmp_path):
+    server = PersistentRedis(tmp_path / "redis-aof")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_a_broker_restart_mid_stream_loses_nothing(persistent_redis, store, registry):
+    """Restart redis-server while the worker produces and scores; both reconnect."""
+    command = [sys.executable, "-m", "apps.stream_worker", "--redis-url", persistent_redis.url]
+    command += ["--db", store.url, "--registry", str(registry.root), "--events", "6000"]
+    command += ["--rate", "1500", "--idle-exit", "5", "--min-idle-ms", "500"]
+    worker = subprocess.Popen(
+        command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 60
+    while store.count() < 1_000 and worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    scored_before_restart = store.count()
+    persistent_redis.stop()
+    time.sleep(1.5)  # the broker is down: the producer and the processor both wait
+    persistent_redis.start()
+    out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 0, err
+    figures = strict_json(out.strip().splitlines()[-1])
+    expected = range(FIRST_ID, FIRST_ID + 6_000)
+    report = streaming.delivery_report(store, list(expected))
+    assert report["lost"] == report["unexpected"] == 0 and report["stored_rows"] == 6_000
+    assert 1_000 <= scored_before_restart < 6_000  # the restart came mid-stream
+    assert figures["stored_from_stream"] == 6_000
+    requests = RedisRequestQueue(persistent_redis.url, consumer="checker")
+    assert requests.depth() == 0 and requests.unacked() == 0
+
+
+def test_a_batch_larger_than_the_free_room_goes_in_parts(redis_url):
+    """Capacity 50, 20 waiting, a batch of 120: it is added in parts as a consumer frees room."""
+    requests = RedisRequestQueue(redis_url, capacity=50)
+    requests.put_many([streaming.Event(i, time.time(), {}) for i in range(1, 21)])
+    consumer = RedisRequestQueue(redis_url, consumer="consumer")
+    taken: list[int] = []
+
+    def consume() -> None:
+        while len(taken) < 140:
+            batch = consumer.get_batch(10, window_s=0.0, wait_s=0.2)
+            taken.extend(event.event_id for _, event in batch)
+            consumer.ack([entry_id for entry_id, _ in batch])
+
+    reader = threading.Thread(target=consume)
+    reader.start()
+    requests.put_many([streaming.Event(i, time.time(), {}) for i in range(21, 141)], timeout=30)
+    reader.join(30)
+    assert sorted(taken) == list(range(1, 141))  # none lost, none twice
+    assert requests.depth() == 0
+
+
+def test_a_batch_with_no_room_at_all_still_times_out(redis_url):
+    requests = RedisRequestQueue(redis_url, capacity=5)
+    requests.put_many([streaming.Event(i, 0.0, {}) for i in range(1, 6)])
+    with pytest.raises(streaming.QueueFull, match="capacity 5"):
+        requests.put_many([streaming.Event(i, 0.0, {}) for i in range(6, 20)], timeout=0.1)
+    assert requests.depth() == 5
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"event_id": str(2**70)}, f"event_id {2**70} is not an application id"),
+        ({"event_id": "0"}, "event_id 0 is not an application id"),
+        ({"event_id": "-5"}, "event_id -5 is not an application id"),
+        ({"created_at": "nan"}, "created_at nan is not a time"),
+        ({"created_at": "inf"}, "created_at inf is not a time"),
+    ],
+)
+def test_a_poison_pill_is_dead_lettered_and_the_worker_keeps_going(
+    redis_url, store, registry, fields, reason
+):
+    requests = RedisRequestQueue(redis_url, min_idle_s=0.2)
+    sent = records(50, seed=8)
+    streaming.produce(requests, sent[:25])
+    pill = streaming.Event(777, time.time(), sent[0][1]).to_fields() | fields
+    requests.client.xadd(requests.stream, pill)  # type: ignore[arg-type]
+    streaming.produce(requests, sent[25:])
+    figures = []
+    for _ in range(2):  # a poison pill crashed every restart; now the second run finds nothing
+        done = worker(redis_url, store, registry, "--idle-exit", "0.5", "--min-idle-ms", "200")
+        assert done.returncode == 0, done.stderr
+        figures.append(strict_json(done.stdout.strip().splitlines()[-1]))
+    letters = requests.dead_letters()
+    assert len(letters) == 1 and reason in letters[0].reason
+    assert [run["dead_letters"] for run in figures] == [1, 0]
+    assert [run["scored"] for run in figures] == [50, 0]
+    assert store.count() == 50 and requests.depth() == 0 and requests.unacked() == 0

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import shutil
+import tempfile
+from multiprocessing.connection import Connection
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from workshop_lib.store import PredictionStore, open_sqlite, sqlite_path, utc_now
+
+NOBODY = 65534  # the unprivileged user and group id on Debian
 
 
 def predictions(ids, probability=0.2, run_id="run-1") -> pd.DataFrame:
@@ -80,3 +89,48 @@ def test_read_and_count_with_a_condition(store):
 def test_only_sqlite_urls_are_accepted():
     with pytest.raises(ValueError, match="must start with 'sqlite:///'"):
         sqlite_path("postgresql://db/predictions")
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2**63, 2**70])
+def test_an_application_id_outside_sqlites_range_is_named(store, bad):
+    with pytest.raises(ValueError, match=rf"\[{bad}\]"):
+        store.write(predictions([1, bad]))
+    with pytest.raises(ValueError, match=rf"application id {bad} is not a whole number"):
+        store.get(bad)
+    assert store.count() == 0
+
+
+def _open_store_unprivileged(url: str, report: Connection) -> None:
+    """In a forked child: drop root (root writes anywhere), then open the store."""
+    if os.geteuid() == 0:
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    try:
+        PredictionStore(url).write(predictions([1]))
+        report.send("opened")
+    except Exception as error:
+        report.send(f"{type(error).__name__}: {error}")
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
+def test_a_read_only_database_folder_is_named_in_the_error(existing):
+    folder = Path(tempfile.mkdtemp(prefix="read-only-store-"))
+    try:
+        database = folder / "predictions.db"
+        if existing:
+            PredictionStore(f"sqlite:///{database}").write(predictions([7]))
+            database.chmod(0o444)
+        folder.chmod(0o555)
+        parent, child = multiprocessing.get_context("fork").Pipe()
+        process = multiprocessing.get_context("fork").Process(
+            target=_open_store_unprivileged, args=(f"sqlite:///{database}", child)
+        )
+        process.start()
+        process.join(30)
+        outcome = parent.recv()
+        assert outcome.startswith("StoreUnavailableError: "), outcome
+        assert f"predictions database {database}:" in outcome
+        assert "writable" in outcome
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)

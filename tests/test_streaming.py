@@ -148,6 +148,33 @@ def test_malformed_events_are_dead_lettered_and_the_rest_flow(model, store):
     assert store.count() == 800 - len(broken) and run.stats.dead_lettered == len(broken)
 
 
+POISON_PILLS = {
+    "an id beyond SQLite's integers": (2**70, 1.0, f"event_id {2**70} is not an application id"),
+    "id 0": (0, 1.0, "event_id 0 is not an application id"),
+    "id -5": (-5, 1.0, "event_id -5 is not an application id"),
+    "a fractional id": (1.5, 1.0, "event_id 1.5 is not an application id"),
+    "a time that is NaN": (9_001, float("nan"), "created_at nan is not a time"),
+    "a time that is infinite": (9_002, float("inf"), "created_at inf is not a time"),
+}
+
+
+@pytest.mark.parametrize("case", POISON_PILLS)
+def test_a_poison_pill_is_dead_lettered_not_a_crash(model, store, case):
+    event_id, created_at, reason = POISON_PILLS[case]
+    sent = records(40, seed=9)
+    requests = streaming.RequestQueue()
+    streaming.produce(requests, sent[:20])
+    requests.put(streaming.Event(event_id, created_at, sent[0][1]))  # type: ignore[arg-type]
+    streaming.produce(requests, sent[20:])
+    processor = streaming.StreamProcessor(requests, store, model, max_batch=16, window_s=0.0)
+    processor.run(idle_exit_s=0.1)
+    letters = requests.dead_letters()
+    assert [(letter.event_id, reason in letter.reason) for letter in letters] == [(event_id, True)]
+    assert store.count() == 40 and processor.stats.dead_lettered == 1
+    summary = processor.stats.summary()  # the latencies of the good events only: all finite
+    assert np.isfinite([summary.p50_ms, summary.p99_ms, summary.per_second]).all()
+
+
 def test_batch_settings_are_checked(model, store):
     with pytest.raises(ValueError, match="max_batch >= 1"):
         streaming.StreamProcessor(streaming.RequestQueue(), store, model, max_batch=0)
@@ -222,10 +249,12 @@ def test_stream_worker_command_reports_what_it_stored(registry, tmp_path):
     done = subprocess.run(
         command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=True
     )
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    line = done.stdout.strip().splitlines()[-1]
+    figures = json.loads(line, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
     assert figures["sent"] == 600
     assert figures["scored"] + figures["dead_letters"] == 600 and figures["dead_letters"] > 0
     assert figures["stored_from_stream"] == figures["scored"]
+    assert not {"dead_lettered", "dead_letters_total"} & set(figures)  # one count, one name
 
 
 @pytest.mark.slow

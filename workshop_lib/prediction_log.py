@@ -76,32 +76,49 @@ class PredictionLogger:
 
 @dataclass(frozen=True)
 class LogReadResult:
-    """A prediction log as a table, and how many lines could not be parsed."""
+    """A prediction log as a table, and which lines were not prediction records."""
 
     frame: pd.DataFrame
     skipped_lines: int
+    skipped_line_numbers: tuple[int, ...] = ()
+
+
+def _parse_record(line: str) -> dict[str, Any] | None:
+    """The record on one line, or None when the line is not a JSON object with a time."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("time"), str):
+        return None
+    return record
 
 
 def read_prediction_log(path: Path | str | None = None) -> LogReadResult:
     """Read a prediction log into one row per prediction, the inputs as feature columns.
 
-    Lines that are not valid JSON (e.g. a line cut short by a crash) are counted in
-    ``skipped_lines`` rather than silently dropped.
+    Lines that are not a record (not valid JSON, e.g. a line cut short by a crash, or valid
+    JSON that is not an object with a ``time``, such as ``[1, 2]`` or ``"text"``) are
+    counted in ``skipped_lines`` and named (1-based) in ``skipped_line_numbers`` rather
+    than silently dropped or crashing the reader.
     """
     path = Path(path) if path is not None else default_log_path()
-    records, skipped = [], 0
+    records: list[dict[str, Any]] = []
+    skipped: list[int] = []
     with path.open() as handle:
-        for line in handle:
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                skipped += 1
+        for number, line in enumerate(handle, start=1):
+            record = _parse_record(line)
+            if record is None:
+                skipped.append(number)
+            else:
+                records.append(record)
     if not records:
-        return LogReadResult(pd.DataFrame(columns=["time", *schema.FEATURES]), skipped)
+        empty = pd.DataFrame(columns=["time", *schema.FEATURES])
+        return LogReadResult(empty, len(skipped), tuple(skipped))
     frame = pd.json_normalize(records)
     frame.columns = [c.removeprefix("inputs.") for c in frame.columns]
     frame["time"] = pd.to_datetime(frame["time"], format="ISO8601")
     for column, categories in schema.CATEGORIES.items():
         if column in frame:
             frame[column] = pd.Categorical(frame[column], categories=categories)
-    return LogReadResult(frame, skipped)
+    return LogReadResult(frame, len(skipped), tuple(skipped))

@@ -5,7 +5,9 @@ Python and needs no server; the table layout and the idempotent upsert are plain
 server database accepts too.
 
 Writes are idempotent: ``application_id`` is the primary key and a second write of the same
-application replaces the first, so re-running a job never doubles a prediction.
+application replaces the first, so re-running a job never doubles a prediction. An id is a
+positive whole number that fits SQLite's 64-bit INTEGER (1 to 2**63 - 1); anything else is
+refused with an error naming it, before it reaches the database.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workshop_lib import paths
 
 DEFAULT_STORE_URL = f"sqlite:///{paths.RUNTIME_DIR / 'predictions.db'}"
+MAX_APPLICATION_ID = 2**63 - 1  # the largest SQLite INTEGER
 PREDICTION_COLUMNS = (
     "application_id",
     "probability",
@@ -62,6 +66,26 @@ def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix(prefix))
 
 
+class StoreUnavailableError(sqlite3.OperationalError):
+    """The predictions database could not be opened or written; the message names its file."""
+
+
+def is_application_id(value: object) -> bool:
+    """Whether ``value`` is a usable application id: a whole number in 1..2**63 - 1."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        return False
+    return 1 <= int(value) <= MAX_APPLICATION_ID
+
+
+def check_application_id(value: object) -> int:
+    """``value`` as an int, or a ValueError that names it."""
+    if not is_application_id(value):
+        raise ValueError(
+            f"application id {value!r} is not a whole number between 1 and {MAX_APPLICATION_ID}"
+        )
+    return int(value)  # type: ignore[call-overload]
+
+
 def utc_now() -> str:
     """The current UTC time as an ISO 8601 string, the format every table here uses."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -75,8 +99,12 @@ def open_sqlite(path: Path) -> sqlite3.Connection:
     commit (in WAL mode a power cut may lose the last commits but never corrupts the file).
     """
     connection = sqlite3.connect(path, timeout=30)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error:
+        connection.close()
+        raise
     return connection
 
 
@@ -92,13 +120,31 @@ class PredictionStore:
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in one transaction: committed on success, rolled back on error."""
-        connection = open_sqlite(self.path)
+        """A connection in one transaction: committed on success, rolled back on error.
+
+        SQLite's own errors ("unable to open database file", "attempt to write a readonly
+        database", "database or disk is full") do not say which file; they are re-raised as
+        ``StoreUnavailableError`` naming it.
+        """
+        try:
+            connection = open_sqlite(self.path)
+        except sqlite3.OperationalError as error:
+            raise self._unavailable(error) from error
         try:
             with connection:
                 yield connection
+        except StoreUnavailableError:
+            raise
+        except sqlite3.OperationalError as error:
+            raise self._unavailable(error) from error
         finally:
             connection.close()
+
+    def _unavailable(self, error: sqlite3.OperationalError) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"predictions database {self.path}: {error} (its folder must exist, be writable "
+            f"and have free space)"
+        )
 
     def write(self, predictions: pd.DataFrame, connection: sqlite3.Connection | None = None) -> int:
         """Upsert rows with ``PREDICTION_COLUMNS``; return how many were written.
@@ -108,6 +154,17 @@ class PredictionStore:
         missing = [c for c in PREDICTION_COLUMNS if c not in predictions.columns]
         if missing:
             raise ValueError(f"predictions are missing column(s) {missing}")
+        ids = predictions["application_id"]
+        if pd.api.types.is_integer_dtype(ids) and not pd.api.types.is_bool_dtype(ids):
+            bad = (ids < 1) | (ids > MAX_APPLICATION_ID)
+        else:
+            bad = ~ids.map(is_application_id).astype(bool)
+        if bad.any():
+            shown = ids[bad].head(5).tolist()
+            raise ValueError(
+                f"{int(bad.sum())} prediction(s) have an application id that is not a whole "
+                f"number between 1 and {MAX_APPLICATION_ID}: {shown}"
+            )
         rows = zip(
             *(predictions[c].tolist() for c in PREDICTION_COLUMNS),
             strict=True,
@@ -124,7 +181,8 @@ class PredictionStore:
         with self.connect() as connection:
             connection.row_factory = sqlite3.Row
             row = connection.execute(
-                "SELECT * FROM predictions WHERE application_id = ?", (int(application_id),)
+                "SELECT * FROM predictions WHERE application_id = ?",
+                (check_application_id(application_id),),
             ).fetchone()
         return dict(row) if row else None
 

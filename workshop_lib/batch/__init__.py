@@ -19,11 +19,13 @@ from workshop_lib.batch.inputs import (
     check_file,
     day_files,
     day_folder,
+    day_ids,
     first_id,
     load_applications,
     parse_day,
     partition_bytes,
     read_partition,
+    shared_id_problems,
     write_day,
 )
 from workshop_lib.batch.job import Engine, Job, run_day, scheduler_name, stored_for_day
@@ -38,7 +40,7 @@ from workshop_lib.batch.partitions import (
     score_partition,
     write_partition,
 )
-from workshop_lib.batch.run_log import RunLog, RunSummary, runs
+from workshop_lib.batch.run_log import RESERVE_BYTES, RunLog, RunSummary, runs
 
 __all__ = [
     "CHUNK_ROWS",
@@ -47,6 +49,7 @@ __all__ = [
     "ID_BASE",
     "ID_EPOCH",
     "IDS_PER_DAY",
+    "RESERVE_BYTES",
     "INPUT_COLUMNS",
     "SCORED_META",
     "SOURCE",
@@ -60,6 +63,7 @@ __all__ = [
     "check_file",
     "day_files",
     "day_folder",
+    "day_ids",
     "file_signature",
     "first_id",
     "load_applications",
@@ -71,6 +75,7 @@ __all__ = [
     "runs",
     "scheduler_name",
     "score_applications",
+    "shared_id_problems",
     "score_partition",
     "stored_for_day",
     "write_day",

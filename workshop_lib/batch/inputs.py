@@ -2,7 +2,10 @@
 
 Each day is a hive-style folder (``date=YYYY-MM-DD/part-NNNNN.parquet``), one Dask partition per
 file. ``check_file`` reads a file's footer, columns, types and values and names every problem with
-the file, the rows and the column, so a bad day fails before anything is written.
+the file, the rows and the column, so a bad day fails before anything is written. Application ids
+must lie in the day's own block (``day_ids``) and appear once in the whole day
+(``shared_id_problems``): the store keys predictions by id, so an id from another day, or one
+repeated in two files, would silently overwrite a prediction stored for someone else.
 """
 
 from __future__ import annotations
@@ -61,6 +64,12 @@ def day_folder(day: str | date, root: Path = DATASET_DIR) -> Path:
 def first_id(day: str | date) -> int:
     """The first application id of a day, so ids never repeat across days."""
     return ID_BASE + (parse_day(day) - ID_EPOCH).days * IDS_PER_DAY + 1
+
+
+def day_ids(day: str | date) -> tuple[int, int]:
+    """The first and last application id of a day's block (both inclusive)."""
+    first = first_id(day)
+    return first, first + IDS_PER_DAY - 1
 
 
 def write_day(
@@ -130,11 +139,12 @@ def _type_problem(name: str, kind: pa.DataType) -> str | None:
     return None if ok else f"{name}: expected {expected}, found {kind}"
 
 
-def check_file(path: Path) -> list[str]:
-    """Every problem of one input file, each prefixed with the file name; [] if it is fine.
+def check_file(path: Path, day: date) -> list[str]:
+    """Every problem of one input file of ``day``, each prefixed with the file name; [] if fine.
 
     Reads the Parquet footer first (a corrupt or truncated file fails here), then the
-    columns and types, then the values through the schema's ``validate_frame``.
+    columns and types, then the values through the schema's ``validate_frame`` and the ids
+    against the day's block.
     """
     name = Path(path).name
     try:
@@ -151,12 +161,26 @@ def check_file(path: Path) -> list[str]:
     if problems:
         return problems
     try:
-        return _value_problems(path)
+        return _value_problems(path, day)
     except (OSError, pa.ArrowException) as error:
         return [f"{name}: cannot be read ({error})"]
 
 
-def _value_problems(path: Path) -> list[str]:
+def _id_block_problem(ids: pd.Series, start: int, name: str, day: date) -> str | None:
+    """Rows (numbered from 0 in the file) whose id lies outside the day's block."""
+    low, high = day_ids(day)
+    outside = np.flatnonzero(((ids < low) | (ids > high)).to_numpy())
+    if not len(outside):
+        return None
+    shown = ", ".join(f"{start + row:,} (id {ids.iloc[row]})" for row in outside[:5])
+    more = f" and {len(outside) - 5:,} more" if len(outside) > 5 else ""
+    return (
+        f"{name}: rows {shown}{more}: {schema.ID_COLUMN} outside {day}'s block "
+        f"{low:,}-{high:,} (each day has its own ids, so no day overwrites another's)"
+    )
+
+
+def _value_problems(path: Path, day: date) -> list[str]:
     """Validate a file's values ``CHUNK_ROWS`` rows at a time (memory stays flat)."""
     name, ids, start = Path(path).name, [], 0
     file = pq.ParquetFile(path)
@@ -166,6 +190,8 @@ def _value_problems(path: Path) -> list[str]:
             rows = f"{name}: rows {start:,}-{start + len(frame) - 1:,}"
             if frame[schema.ID_COLUMN].isna().any():
                 return [f"{rows}: {schema.ID_COLUMN} has missing values"]
+            if problem := _id_block_problem(frame[schema.ID_COLUMN], start, name, day):
+                return [problem]
             try:
                 schema.validate_frame(frame)
             except schema.SchemaError as error:
@@ -177,6 +203,20 @@ def _value_problems(path: Path) -> list[str]:
     if ids and not pd.Series(np.concatenate(ids)).is_unique:
         return [f"{name}: {schema.ID_COLUMN} has repeated values"]
     return []
+
+
+def shared_id_problems(files: Sequence[Path]) -> list[str]:
+    """Ids that appear in more than one of the day's files, named with the files."""
+    ids = [pq.read_table(path, columns=[schema.ID_COLUMN]).column(0).to_numpy() for path in files]
+    names = np.repeat([Path(path).name for path in files], [len(part) for part in ids])
+    table = pd.DataFrame({"id": np.concatenate(ids), "file": names})
+    repeated = table[table["id"].duplicated(keep=False)].drop_duplicates()
+    owners = repeated.sort_values("file").groupby("id")["file"].agg(" and ".join)
+    return [
+        f"{shared} share {len(group):,} {schema.ID_COLUMN} value(s), e.g. {group.index[0]}: "
+        "an id must appear once in a day"
+        for shared, group in owners.groupby(owners)
+    ]
 
 
 def read_partition(path: Path) -> pd.DataFrame:

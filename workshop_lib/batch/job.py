@@ -3,8 +3,9 @@
 The job, read top to bottom in ``run_day``:
 
 1. find the day's Parquet files (``inputs.day_files``);
-2. check every file before writing anything (``inputs.check_file``); any problem fails the run
-   with a message naming the file and the column;
+2. check every file before writing anything (``inputs.check_file``, then
+   ``inputs.shared_id_problems``); any problem fails the run with a message naming the file, the
+   rows and the column;
 3. score the partitions with ``dask.dataframe.map_partitions`` (``partitions.score_applications``);
 4. write each scored partition in one transaction together with its ``batch_partitions`` row, so
    a run killed half-way resumes where it stopped: nothing lost, nothing doubled;
@@ -34,6 +35,7 @@ from workshop_lib.batch.inputs import (
     first_id,
     load_applications,
     parse_day,
+    shared_id_problems,
 )
 from workshop_lib.batch.partitions import (
     ModelRef,
@@ -88,9 +90,11 @@ class Job:
         return dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.parallel)
 
     def check(self, files: list[Path]) -> None:
-        """Check every file in parallel; raise one error listing every problem found."""
-        found = self.compute([dask.delayed(check_file)(path) for path in files])
+        """Check every file in parallel, then ids across files; raise one error listing all."""
+        found = self.compute([dask.delayed(check_file)(path, self.day) for path in files])
         problems = [problem for file_problems in found for problem in file_problems]
+        if not problems:
+            problems = shared_id_problems(files)
         if problems:
             raise BatchInputError(self.day, problems)
 

@@ -89,7 +89,7 @@ def file_signature(path: Path) -> str:
 def write_partition(
     store: PredictionStore, scored: pd.DataFrame, part: tuple[str, str], run: RunSummary
 ) -> None:
-    """Upsert one scored partition and mark it written, in one transaction."""
+    """Upsert one scored partition, mark it written and count it in the run, in one transaction."""
     scored_at = utc_now()
     with store.connect() as connection:
         for start in range(0, len(scored), CHUNK_ROWS):
@@ -103,4 +103,8 @@ def write_partition(
         connection.execute(
             "INSERT OR REPLACE INTO batch_partitions VALUES (?, ?, ?, ?, ?, ?, ?)",
             (run.run_date, *part, run.model_version, len(scored), run.run_id, scored_at),
+        )
+        connection.execute(
+            "UPDATE batch_runs SET rows = rows + ?, written = written + 1 WHERE run_id = ?",
+            (len(scored), run.run_id),
         )

@@ -2,6 +2,16 @@
 
 ``batch_runs`` has one row per run (start, end, rows, model version, status, error);
 ``batch_partitions`` one row per partition written, which is how a second run knows what to skip.
+
+Three things keep the log true under faults:
+
+- a run claims its day atomically (``BEGIN IMMEDIATE``: the check for another running run and
+  the insert of its own happen under SQLite's write lock), so two runs started at the same
+  instant never both score: the second gets a ``BatchError`` naming the first;
+- the run's ``rows`` and ``written`` grow in the same transaction as each partition's write, so
+  a run killed half-way still shows what it stored;
+- a reserve file next to the database (``RESERVE_BYTES``) is given back when the disk is full,
+  so a run that failed because the disk filled up can still record that cause.
 """
 
 from __future__ import annotations
@@ -11,11 +21,19 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
 from workshop_lib.batch.inputs import BatchError
-from workshop_lib.store import DEFAULT_STORE_URL, PredictionStore, utc_now
+from workshop_lib.store import (
+    DEFAULT_STORE_URL,
+    PredictionStore,
+    StoreUnavailableError,
+    utc_now,
+)
+
+RESERVE_BYTES = 4 * 2**20  # room for the run log's last write when the disk is full
 
 _RUNS_TABLE = """
 CREATE TABLE IF NOT EXISTS batch_runs (
@@ -98,11 +116,36 @@ class RunLog:
             connection.execute(_RUNS_TABLE)
             connection.execute(_PARTITIONS_TABLE)
 
+    @property
+    def reserve(self) -> Path:
+        """The reserve file next to the database (``predictions.db.reserve``)."""
+        return self.store.path.with_name(self.store.path.name + ".reserve")
+
+    def _keep_reserve(self) -> None:
+        """Make sure the reserve exists; no room for it means no room for a run."""
+        if self.reserve.exists() and self.reserve.stat().st_size == RESERVE_BYTES:
+            return
+        staging = self.reserve.with_name(f"{self.reserve.name}.{os.getpid()}.tmp")
+        try:
+            with staging.open("wb") as handle:  # real bytes: a sparse file reserves nothing
+                for _ in range(RESERVE_BYTES // 2**16):
+                    handle.write(bytes(2**16))
+            os.replace(staging, self.reserve)
+        except OSError as error:
+            staging.unlink(missing_ok=True)
+            raise BatchError(
+                f"no room for a run next to {self.store.path}: the run log's "
+                f"{RESERVE_BYTES // 2**20} MiB reserve could not be written ({error}); free some "
+                "space and run again (partitions already written are kept)"
+            ) from None
+
     def start(self, run_date: date, scheduler: str) -> str:
-        """Record a new running run (after closing runs that died); return its id."""
+        """Claim the day for a new run (after closing runs that died); return its id."""
+        self._keep_reserve()
         run_id = f"{run_date.isoformat()}-{uuid.uuid4().hex[:8]}"
         host = socket.gethostname()
         with self.store.connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")  # check and claim under one write lock
             for other, other_host, pid in connection.execute(
                 "SELECT run_id, host, pid FROM batch_runs WHERE run_date = ? AND status = ?",
                 (run_date.isoformat(), "running"),
@@ -132,7 +175,16 @@ class RunLog:
             )
 
     def finish(self, summary: RunSummary) -> None:
-        """Close a run with its final status and counts."""
+        """Close a run with its final status and counts; on a full disk, use the reserve."""
+        try:
+            self._record_end(summary)
+        except StoreUnavailableError:
+            if not self.reserve.exists():
+                raise
+            self.reserve.unlink()
+            self._record_end(summary)
+
+    def _record_end(self, summary: RunSummary) -> None:
         with self.store.connect() as connection:
             connection.execute(
                 "UPDATE batch_runs SET status = ?, ended_at = ?, rows = ?, written = ?, "

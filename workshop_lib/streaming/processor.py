@@ -3,11 +3,15 @@
 Delivery is *at-least-once*: events are acknowledged only after their predictions are written,
 so events in flight when a processor dies are delivered again. Writes are keyed by
 ``application_id``, so a re-delivered event overwrites its own prediction: nothing is lost and
-nothing is stored twice. Malformed events go to the dead letters with the reason.
+nothing is stored twice. Malformed events go to the dead letters with the reason, whatever is
+wrong with them: the form data, or the envelope itself (an ``event_id`` the store cannot key, such
+as 0 or 2**70, or a ``created_at`` that is not a time). A poison pill like that must never crash
+the processor: it would be delivered again after every restart and stop the whole stream.
 """
 
 from __future__ import annotations
 
+import math
 import queue
 import sqlite3
 import threading
@@ -23,7 +27,13 @@ from threadpoolctl import threadpool_limits
 from workshop_lib import schema
 from workshop_lib.registry import LoadedModel
 from workshop_lib.scoring import score_batch
-from workshop_lib.store import PredictionStore, open_sqlite, utc_now
+from workshop_lib.store import (
+    MAX_APPLICATION_ID,
+    PredictionStore,
+    is_application_id,
+    open_sqlite,
+    utc_now,
+)
 from workshop_lib.streaming.events import (
     DEFAULT_MAX_BATCH,
     DEFAULT_WINDOW_S,
@@ -95,6 +105,23 @@ def _frame_if_valid(records: list[Any]) -> pd.DataFrame | None:
         return schema.validate_frame(frame)
     except schema.SchemaError:
         return None
+
+
+def envelope_problem(event: Event) -> str | None:
+    """Why an event's id or timestamp cannot be stored or measured; None if both are fine."""
+    if not is_application_id(event.event_id):
+        return (
+            f"event_id {event.event_id!r} is not an application id "
+            f"(a whole number from 1 to {MAX_APPLICATION_ID})"
+        )
+    created = event.created_at
+    if (
+        isinstance(created, bool)
+        or not isinstance(created, int | float)
+        or not math.isfinite(created)
+    ):
+        return f"created_at {created!r} is not a time in seconds since the epoch"
+    return None
 
 
 class StreamProcessor:
@@ -187,9 +214,11 @@ class StreamProcessor:
     ) -> tuple[list[tuple[Any, Event]], pd.DataFrame]:
         """The valid events and their feature table; invalid ones are dead-lettered.
 
-        Fast path: check the whole batch as one table. Only when that finds a problem is each
-        event checked on its own, to find which ones are bad and why.
+        The envelope (id, timestamp) is checked event by event first: it is cheap. Then the
+        fast path checks the form data of the whole batch as one table; only when that finds a
+        problem is each event checked on its own, to find which ones are bad and why.
         """
+        batch = [item for item in batch if not self._rejected_envelope(*item)]
         frame = _frame_if_valid([event.application for _, event in batch])
         if frame is not None:
             return batch, frame
@@ -202,6 +231,14 @@ class StreamProcessor:
                 self.requests.reject(entry_id, "; ".join(error.problems), event)
                 self.stats.dead_lettered += 1
         return valid, pd.DataFrame.from_records(good, columns=schema.FEATURES)
+
+    def _rejected_envelope(self, entry_id: Any, event: Event) -> bool:
+        """Dead-letter an event whose id or timestamp is unusable; True if it was."""
+        problem = envelope_problem(event)
+        if problem is not None:
+            self.requests.reject(entry_id, problem, event)
+            self.stats.dead_lettered += 1
+        return problem is not None
 
     def _publish(self, rows: pd.DataFrame) -> None:
         """Tell downstream consumers; best effort, the database is the record."""

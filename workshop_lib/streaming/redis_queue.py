@@ -3,12 +3,17 @@
 The same ``StreamProcessor`` runs against ``RedisRequestQueue``, which maps each queue
 operation onto Redis:
 
-- ``put``: ``XADD`` (after waiting while ``XLEN`` is at ``capacity``: backpressure);
+- ``put``: ``XADD`` (after waiting while ``XLEN`` is at ``capacity``: backpressure); a batch
+  bigger than the free room goes in parts, as room opens;
 - ``get_batch``: ``XAUTOCLAIM`` (take over events another consumer held for longer than
   ``min_idle_s``: it probably died), else ``XREADGROUP`` in the consumer group;
 - ``ack``: ``XACK`` and ``XDEL`` in one transaction, after the predictions are written, so the
   stream's length is exactly the events still waiting;
 - ``reject``: the event and the reason go to the hash ``<stream>:dead``, then it is acked.
+
+A broker restart is ridden out: every command is retried with backoff for up to about a minute
+(``RECONNECT_RETRIES``), and a consumer group that vanished (a broker without persistence) is
+created again. Nothing is lost only if the broker keeps its data: run it with ``appendonly yes``.
 
 Kafka (topics, consumer groups, committed offsets) and Flink (checkpointed operators) are the
 same pattern at larger scale: ack after the write, idempotent writes, re-delivery on failure.
@@ -25,12 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 from workshop_lib.streaming.events import DeadLetter, Event, MalformedEvent, QueueFull
 from workshop_lib.support.servers import BackgroundServer, start_server
 
 DEFAULT_STREAM = "loan-applications"
 DEFAULT_GROUP = "scorers"
+RECONNECT_RETRIES = 60  # waits of 0.05 s doubling up to 1 s: a broker may be away about a minute
 
 
 class RedisRequestQueue:
@@ -46,7 +54,12 @@ class RedisRequestQueue:
         capacity: int = 10_000,
         min_idle_s: float = 5.0,
     ):
-        self.client = redis.Redis.from_url(url, decode_responses=True)
+        self.client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RECONNECT_RETRIES),
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        )
         self.stream = stream
         self.group = group
         self.consumer = consumer
@@ -69,20 +82,32 @@ class RedisRequestQueue:
         self.put_many([event], timeout)
 
     def put_many(self, events: Sequence[Event], timeout: float | None = None) -> None:
-        """``XADD`` events in one round trip once there is room for them."""
+        """``XADD`` events, as many per round trip as there is room for.
+
+        A batch bigger than the free room goes in parts as the consumers make room; waiting
+        for room longer than ``timeout`` seconds (with none opening) raises ``QueueFull``.
+        """
+        remaining = list(events)
+        while remaining:
+            room = self._wait_for_room(timeout)
+            part, remaining = remaining[:room], remaining[room:]
+            pipe = self.client.pipeline(transaction=False)
+            for event in part:
+                fields: dict[Any, Any] = event.to_fields()  # redis' stubs want a wider key type
+                pipe.xadd(self.stream, fields)
+            pipe.execute()
+
+    def _wait_for_room(self, timeout: float | None) -> int:
+        """How many events fit now, waiting while the stream is at ``capacity``."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.depth() + len(events) > self.capacity:
+        while (room := self.capacity - self.depth()) <= 0:
             if deadline is not None and time.monotonic() >= deadline:
                 raise QueueFull(
                     f"Redis stream {self.stream!r} holds {self.depth()} waiting events "
                     f"(capacity {self.capacity}) and no room opened within {timeout} s"
                 )
             time.sleep(0.01)
-        pipe = self.client.pipeline(transaction=False)
-        for event in events:
-            fields: dict[Any, Any] = event.to_fields()  # redis' stubs want a wider key type
-            pipe.xadd(self.stream, fields)
-        pipe.execute()
+        return room
 
     # -- consumer side -------------------------------------------------------------------------
     def depth(self) -> int:
@@ -95,15 +120,21 @@ class RedisRequestQueue:
         self, max_items: int, window_s: float, wait_s: float = 0.05
     ) -> list[tuple[str, Event]]:
         """Stale pending events first (``XAUTOCLAIM``), else new ones (``XREADGROUP``)."""
-        entries = self._reclaim(max_items)
-        if not entries:
-            entries = self._read(max_items, wait_s)
-            if entries:
-                oldest_s = int(entries[0][0].split("-")[0]) / 1_000
-                deadline = oldest_s + window_s
-                while len(entries) < max_items and time.time() < deadline:
-                    more = self._read(max_items - len(entries), deadline - time.time())
-                    entries += more
+        try:
+            entries = self._reclaim(max_items)
+            if not entries:
+                entries = self._read(max_items, wait_s)
+                if entries:
+                    oldest_s = int(entries[0][0].split("-")[0]) / 1_000
+                    deadline = oldest_s + window_s
+                    while len(entries) < max_items and time.time() < deadline:
+                        more = self._read(max_items - len(entries), deadline - time.time())
+                        entries += more
+        except redis.ResponseError as error:
+            if not str(error).startswith("NOGROUP"):
+                raise
+            self._create_group()  # the broker restarted without its data: start the group again
+            return []
         return self._decode(entries)
 
     def _read(self, count: int, wait_s: float) -> list[tuple[str, dict[str, str]]]:
