@@ -17,7 +17,7 @@ from apps.stream_worker import FIRST_ID
 from workshop_lib import data, streaming
 from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.store import PredictionStore
-from workshop_lib.streaming.redis_queue import RedisRequestQueue, start_local_redis
+from workshop_lib.streaming.redis_queue import LocalRedis, RedisRequestQueue, start_local_redis
 from workshop_lib.support.servers import free_port
 
 
@@ -123,40 +123,22 @@ def test_second_queue_joins_the_existing_group(redis_url):
 
 
 class PersistentRedis:
-    """A redis-server that keeps its data in an append-only file, restartable on its port.
-
-    ``start_local_redis`` keeps nothing on disk (a fast throw-away broker); a broker that
-    must survive a restart needs ``appendonly yes``. ``appendfsync always`` syncs every write.
-    """
+    """``start_local_redis(persistent=True)``, stopped and started again on the same port."""
 
     def __init__(self, folder: Path):
-        self.binary = require_in_ci("redis-server")
+        require_in_ci("redis-server")
         self.folder = folder
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-        folder.mkdir(parents=True, exist_ok=True)
+        self.server: LocalRedis | None = None
 
     def start(self) -> None:
-        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-        command += ["--dir", str(self.folder), "--save", ""]
-        command += ["--appendonly", "yes", "--appendfsync", "always"]
-        with (self.folder / "redis.log").open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis.from_url(self.url).ping()
-                return
-            except redis.ConnectionError:  # not listening yet, or still loading its file
-                time.sleep(0.02)
-        raise RuntimeError(f"redis-server did not start: {(self.folder / 'redis.log').read_text()}")
+        self.server = start_local_redis(self.folder, persistent=True, port=self.port)
 
     def stop(self) -> None:
         """SIGTERM: Redis finishes the append-only file and exits."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        if self.server is not None:
+            self.server.stop()
 
 
 @pytest.fixture
@@ -255,3 +237,17 @@ def test_a_poison_pill_is_dead_lettered_and_the_worker_keeps_going(
     assert [run["dead_letters"] for run in figures] == [1, 0]
     assert [run["scored"] for run in figures] == [50, 0]
     assert store.count() == 50 and requests.depth() == 0 and requests.unacked() == 0
+
+
+def test_a_persistent_local_redis_keeps_its_events_across_a_restart(tmp_path):
+    broker = PersistentRedis(tmp_path / "aof")
+    broker.start()
+    try:
+        sent = [streaming.Event(i, 1.0, {"n": i}) for i in range(1, 51)]
+        RedisRequestQueue(broker.url).put_many(sent)
+        broker.stop()
+        broker.start()
+        assert RedisRequestQueue(broker.url, consumer="after-restart").depth() == 50
+    finally:
+        broker.stop()
+    assert (tmp_path / "aof" / "appendonlydir").is_dir()

@@ -199,7 +199,7 @@ def _entry_order(entry_id: str) -> tuple[int, int]:
 
 @dataclass
 class LocalRedis:
-    """A redis-server on a loopback port, keeping nothing on disk (a ``BackgroundServer``)."""
+    """A redis-server on a loopback port (a ``BackgroundServer``; see ``start_local_redis``)."""
 
     server: BackgroundServer
 
@@ -218,17 +218,27 @@ class LocalRedis:
         self.stop()
 
 
-def start_local_redis(folder: Path, timeout: float = 10.0) -> LocalRedis:
-    """Start ``redis-server`` on a free loopback port with its files (and log) in ``folder``.
+def start_local_redis(
+    folder: Path, timeout: float = 10.0, persistent: bool = False, port: int | None = None
+) -> LocalRedis:
+    """Start ``redis-server`` on a loopback port with its files (and log) in ``folder``.
 
     It runs as a background server like the workbook's others, so it stops with the process
-    that started it, and ``make reset`` stops it if that process lost track of it.
+    that started it, and ``make reset`` stops it if that process lost track of it. With
+    ``persistent``, every write is appended to ``folder/appendonlydir`` and synced before Redis
+    answers, so a restarted server (same ``folder`` and ``port``) still holds every event;
+    without it nothing is kept on disk.
     """
     binary = shutil.which("redis-server")
     if binary is None:
         raise FileNotFoundError("redis-server is not installed (apt-get install redis-server)")
     folder.mkdir(parents=True, exist_ok=True)
-    command = [binary, "--port", "{port}", "--bind", "{host}", "--dir", str(folder)]
-    command += ["--save", "", "--appendonly", "no"]  # nothing kept on disk
-    server = start_server(command, name="redis", health_path=None, log_dir=folder, timeout=timeout)
+    command = [binary, "--port", "{port}", "--bind", "{host}", "--dir", str(folder), "--save", ""]
+    if persistent:
+        command += ["--appendonly", "yes", "--appendfsync", "always"]
+    else:
+        command += ["--appendonly", "no"]
+    server = start_server(
+        command, name="redis", health_path=None, log_dir=folder, timeout=timeout, port=port
+    )
     return LocalRedis(server)
