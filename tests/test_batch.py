@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from workshop_lib import batch, schema
+from workshop_lib.batch import partitions
 from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.scoring import score_batch
 from workshop_lib.store import PredictionStore
@@ -229,7 +230,7 @@ def test_the_job_runs_on_a_distributed_cluster_by_address(setup):
         Client(cluster.scheduler_address) as client,
     ):
         summary = run(setup, scheduler=client)
-        loaded_on_workers = client.run(lambda: len(batch._MODELS))
+        loaded_on_workers = client.run(lambda: len(partitions._MODELS))
     assert summary.status == "succeeded" and summary.rows == 6_000
     scheduler = batch.runs(setup["store_url"]).loc[0, "scheduler"]
     assert scheduler.startswith("distributed tcp://127.0.0.1:")
