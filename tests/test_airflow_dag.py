@@ -74,7 +74,5 @@ def test_one_day_and_a_three_day_backfill_store_exactly_the_days_before(airflow_
     run_days = str(paths.PROJECT_ROOT / "apps" / "airflow" / "run_days.py")
     output = airflow(airflow_env, "python", run_days, "daily_scoring", "2025-02-10", "2025-02-12")
     assert output.count(": success") == 3, output
-    expected = {
-        (date(2025, 2, 10) + timedelta(days=n - 1)).isoformat(): ROWS for n in range(3)
-    }
+    expected = {(date(2025, 2, 10) + timedelta(days=n - 1)).isoformat(): ROWS for n in range(3)}
     assert stored_days(airflow_env) == {"2025-01-31": ROWS, **expected, "all": 4 * ROWS}

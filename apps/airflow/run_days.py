@@ -28,14 +28,18 @@ def days(first: date, last: date) -> list[date]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dag_id")
-    parser.add_argument("first", type=date.fromisoformat, help="first logical date, e.g. 2025-02-01")
+    parser.add_argument(
+        "first", type=date.fromisoformat, help="first logical date, e.g. 2025-02-01"
+    )
     parser.add_argument("last", type=date.fromisoformat, help="last logical date, inclusive")
     args = parser.parse_args(argv)
-    from airflow.models.dagbag import DagBag  # Airflow lives in .venv-airflow only
+    from airflow.dag_processing.dagbag import DagBag  # Airflow lives in .venv-airflow only
 
-    bag = DagBag(dag_folder=str(DAGS_FOLDER), include_examples=False)
+    bag = DagBag(dag_folder=str(DAGS_FOLDER))
     if args.dag_id not in bag.dag_ids:
-        raise SystemExit(f"no DAG {args.dag_id!r} in {DAGS_FOLDER}; import errors: {bag.import_errors}")
+        raise SystemExit(
+            f"no DAG {args.dag_id!r} in {DAGS_FOLDER}; import errors: {bag.import_errors}"
+        )
     dag = bag.get_dag(args.dag_id)
     failed = []
     for day in days(args.first, args.last):

@@ -42,7 +42,9 @@ def _check_fastest(answer: Callable[[int, Engines], str]) -> tuple[bool, str]:
     for rows, engines in _cases():
         got, expected = answer(rows, dict(engines)), _reference(rows, engines)
         if got != expected:
-            table = ", ".join(f"{n}: {s:.0f} s start-up, {r:,.0f} rows/s" for n, (s, r) in engines.items())
+            table = ", ".join(
+                f"{n}: {s:.0f} s start-up, {r:,.0f} rows/s" for n, (s, r) in engines.items()
+            )
             return False, (
                 f"for {rows:,} rows with {table}, your function says {got!r}, "
                 f"{_finish(rows, engines, got)}"
