@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.conftest import require_in_ci
+from tests.helpers import require_in_ci
 from workshop_lib import batch
 from workshop_lib.batch import pandas_engine
 from workshop_lib.store import PredictionStore

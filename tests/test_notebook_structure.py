@@ -14,6 +14,10 @@ import pytest
 from workshop_lib import paths
 
 NOTEBOOKS = sorted((paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# Every chapter in reading order, with the lettered ones after their number (02, 02b, 03).
+CHAPTERS = sorted(
+    (paths.PROJECT_ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"), key=lambda p: p.stem
+)
 LINK = re.compile(r"\]\(([^)#]+\.ipynb)\)")
 
 
@@ -35,7 +39,7 @@ def test_a_chapter_has_the_workbook_shape(path):
     notebook = read(path)
     assert notebook.metadata.kernelspec.name == "python3"
     first = notebook.cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]}")
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name.split('_')[0]}")
     text = markdown(notebook)
     for section in ("Learning goals|You will learn", "Prerequisites", "Recap"):
         assert re.search(section, text), f"{path.name} has no '{section}' section"
@@ -50,14 +54,27 @@ def test_navigation_links_lead_to_real_notebooks(path):
     targets = set(LINK.findall(read(path).cells[0].source))
     for target in targets:
         assert (path.parent / target).exists(), f"{path.name} links to missing {target}"
-    expected = {"00_start_here.ipynb"} if number else set()
-    expected |= {p.name for p in NOTEBOOKS if abs(int(p.name[:2]) - number) == 1}
-    assert expected <= targets, f"{path.name} lacks links to {sorted(expected - targets)}"
+    if number:
+        assert "00_start_here.ipynb" in targets, f"{path.name} lacks a link to the contents"
+    for neighbour in (p for p in NOTEBOOKS if abs(int(p.name[:2]) - number) == 1):
+        low = min(number, int(neighbour.name[:2]))  # a lettered chapter between may stand in
+        between = {p.name for p in CHAPTERS if p.name[2].isalpha() and int(p.name[:2]) == low}
+        assert ({neighbour.name} | between) & targets, (
+            f"{path.name} lacks a link to {neighbour.name}"
+        )
+
+
+def test_a_lettered_chapter_sits_between_its_neighbours():
+    """02 -> 02b -> 03: a lettered chapter links both ways (a numbered one may skip it)."""
+    for before, lettered, after in zip(CHAPTERS, CHAPTERS[1:], CHAPTERS[2:], strict=False):
+        if lettered.name[2].isalpha():
+            targets = set(LINK.findall(read(lettered).cells[0].source))
+            assert {before.name, after.name} <= targets, f"{lettered.name} links {sorted(targets)}"
 
 
 def test_readme_lists_every_notebook_with_a_time():
     readme = (paths.PROJECT_ROOT / "README.md").read_text()
-    for path in NOTEBOOKS:
+    for path in CHAPTERS:
         row = next(
             (
                 line

@@ -8,12 +8,15 @@ The job, read top to bottom in ``run_day``:
    rows and the column;
 3. score the partitions with ``dask.dataframe.map_partitions`` (``partitions.score_applications``);
 4. write each scored partition in one transaction together with its ``batch_partitions`` row, so
-   a run killed half-way resumes where it stopped: nothing lost, nothing doubled;
+   a run killed half-way resumes where it stopped: nothing lost, nothing doubled. A writer
+   thread (``PartitionWriter``) writes while the next partitions are scored;
 5. record the run (start, end, rows, model version, status) in ``batch_runs`` (``run_log``).
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -73,6 +76,47 @@ class Engine(Protocol):
         """Score ``files`` and store each one's predictions with ``job.store_partition``."""
 
 
+class PartitionWriter:
+    """A thread that stores scored partitions (``Job.store_partition``) as they are queued.
+
+    The queue holds at most ``capacity`` scored partitions (id, probability, decision: small),
+    so scoring never runs far ahead of the database. Each partition is still one transaction
+    with its ``batch_partitions`` row: a run that dies loses only the partitions not yet
+    committed, which the next run scores again. Leaving the ``with`` block writes what is queued;
+    a failed write stops the writing and is raised by ``put`` or on leaving the block.
+    """
+
+    def __init__(self, job: Job, bar: tqdm, capacity: int):
+        self.job, self.bar = job, bar
+        self.queue: queue.Queue[tuple[Path, str, pd.DataFrame] | None] = queue.Queue(capacity)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._write_queued, name="batch-writer")
+
+    def _write_queued(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is None:  # after a failure, only drain the queue until the end
+                try:
+                    self.job.store_partition(*item)
+                    self.bar.update(1)
+                except BaseException as error:
+                    self.error = error
+
+    def put(self, path: Path, signature: str, scored: pd.DataFrame) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((path, signature, scored))
+
+    def __enter__(self) -> PartitionWriter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if exc_info[0] is None and self.error is not None:
+            raise self.error
+
+
 @dataclass
 class Job:
     """One run's settings and state, passed between the steps of ``run_day``."""
@@ -117,18 +161,18 @@ class Job:
         self.run.seconds["write"] += time.perf_counter() - started
 
     def score_and_write(self, files: list[Path], signatures: list[str], ref: ModelRef) -> None:
-        """Score the files' partitions a few at a time; write each as soon as it is scored."""
+        """Score the files' partitions a few at a time; while a group is scored, a writer
+        thread stores the group before it, each partition in its own transaction."""
         scored = score_applications(load_applications(files), ref)
         parts = list(zip(files, signatures, scored.to_delayed(), strict=True))
-        with self.progress_bar() as bar:
+        with self.progress_bar() as bar, PartitionWriter(self, bar, self.parallel) as writer:
             for start in range(0, len(parts), self.parallel):
                 group = parts[start : start + self.parallel]
                 tasks = [task for *_, task in group]
                 results, seconds = timed(partial(self.compute, tasks))
                 self.run.seconds["score"] += seconds
                 for (path, signature, _), frame in zip(group, results, strict=True):
-                    self.store_partition(path, signature, frame)
-                    bar.update(1)
+                    writer.put(path, signature, frame)
 
     def execute(self, data_root: Path, registry: Registry, model: str, force: bool) -> None:
         """Check, skip what is already written, then score and write the rest."""

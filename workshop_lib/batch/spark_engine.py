@@ -41,7 +41,10 @@ JAVA_HINT = (
 OUTPUT_DIR = paths.RUNTIME_DIR / "batch" / "spark-scored"
 PART_COLUMN = "part"
 SCORED_SCHEMA = "application_id long, probability double, decision string, part string"
-ROWS_PER_ARROW_BATCH = batch.CHUNK_ROWS
+ROWS_PER_ARROW_BATCH = 20_000  # rows a Python worker holds at once (scores are streamed back)
+# Serial GC; the quick (C1) compiler only, with a small code cache: less JVM memory, and a batch
+# job spends its time in the Python workers, not in JIT-compiled Java.
+LEAN_JVM = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=48m"
 # Spark's own log lines (log4j): errors only, so the job's output stays readable.
 _LOG4J = """\
 rootLogger.level = error
@@ -86,7 +89,7 @@ def spark_session(master: str = "local[1]", driver_memory: str = "512m") -> Iter
     with tempfile.TemporaryDirectory(prefix="workbook-spark-") as scratch:
         log4j = Path(scratch) / "log4j2.properties"
         log4j.write_text(_LOG4J)
-        java_options = f"-XX:+UseSerialGC -Dlog4j.configurationFile=file:{log4j}"
+        java_options = f"{LEAN_JVM} -Dlog4j.configurationFile=file:{log4j}"
         session = (
             SparkSession.builder.master(master)
             .appName("workbook-batch")
