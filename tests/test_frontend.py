@@ -124,3 +124,14 @@ def test_headless_chromium_renders_the_title_and_a_prediction(api, tmp_path):
     assert re.search(r"Decision\s+(APPROVE|DECLINE)", text)
     assert "Model version 1.0.0" in text
     assert shot.startswith(b"\x89PNG") and 10_000 < len(shot) < screenshots.MAX_BYTES
+
+
+def test_a_csv_with_booleans_or_text_in_a_number_column_is_refused_by_row(api):
+    table = data.make_applications(5, seed=8)[FEATURES].astype({"credit_score": object})
+    table.loc[3, "credit_score"] = "true"
+    content = table.to_csv(index=False).encode()
+    with pytest.raises(ServiceError, match="row 3 of the table: credit_score"):
+        api_client.score_csv(api.url, content)
+    flags = data.make_applications(4, seed=9)[FEATURES].assign(delinquencies_2y=[True, False] * 2)
+    with pytest.raises(ServiceError, match="delinquencies_2y"):
+        api_client.score_csv(api.url, flags.to_csv(index=False).encode())

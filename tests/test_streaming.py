@@ -265,3 +265,16 @@ def test_benchmark_quick_mode_meets_delivery_targets(registry, tmp_path):
         command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180, check=True
     )
     assert "sustained" in done.stdout and "lost 0, duplicated 0" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("annual_income", True), ("credit_score", False), ("age", "38")]
+)
+def test_json_booleans_and_numeric_strings_are_dead_lettered_not_scored(model, store, field, value):
+    sent = records(30, seed=12)
+    sent[7] = (sent[7][0], {**sent[7][1], field: value})
+    run = streaming.run_stream(model, store, sent, max_batch=10)
+    letters = run.requests.dead_letters()
+    assert [letter.event_id for letter in letters] == [sent[7][0]]
+    assert field in letters[0].reason and "number" in letters[0].reason
+    assert store.count() == 29 and store.get(sent[7][0]) is None

@@ -110,8 +110,8 @@ def capture_mlflow(chromium: str, profile: Path) -> tuple[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="screenshot-mlflow-") as folder:
         tracking = tracked_runs(Path(folder))
         with start_mlflow_ui(tracking) as ui:
-            url = f"{ui.url}/#/experiments/{tracking.experiment_id()}"
-            wanted = [tracking.experiment, "roc_auc"]
+            url = f"{ui.url}/#/experiments/{tracking.experiment_id()}/runs"
+            wanted = [tracking.experiment, "3 matching runs"]
             return capture(chromium, url, profile, MLFLOW_WINDOW, wanted, "false")
 
 

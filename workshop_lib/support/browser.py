@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -113,7 +114,9 @@ def open_tab(
     deadline = time.monotonic() + 30
     while True:
         try:
-            target = httpx.put(f"http://127.0.0.1:{port}/json/new?{url}", timeout=5).json()
+            # the address travels as the query: its "#..." must be escaped or HTTP drops it
+            opened = quote(url, safe=":/?&=%")
+            target = httpx.put(f"http://127.0.0.1:{port}/json/new?{opened}", timeout=5).json()
             return browser, target["webSocketDebuggerUrl"]
         except httpx.TransportError as error:
             if time.monotonic() > deadline or browser.poll() is not None:
