@@ -54,3 +54,24 @@ def test_prometheus_agrees_with_ops_metrics(registry, tmp_path):
     assert ours.latency_p99_ms / 1000 <= bucket
     assert p99 == pytest.approx(ours.latency_p99_ms / 1000, rel=1e-6)
     assert not [a for a in fired if a["labels"]["alertname"] == "NoModelServing"]
+
+
+def test_a_client_sending_bad_input_fires_refused_requests(registry, tmp_path):
+    require_in_ci("prometheus")
+    env = {"MODEL_REGISTRY": str(registry.root), "PREDICTION_LOG": str(tmp_path / "p.jsonl")}
+    good = data.make_applications(1, seed=73)[schema.FEATURES]
+    record = good.astype({c: str for c in schema.CATEGORICAL_FEATURES}).to_dict("records")[0]
+    with start_uvicorn(env=env, name="prom-alert-api") as api:
+        target = f"{api.host}:{api.port}"
+        with prometheus_server.start_prometheus([target], folder=tmp_path / "prom") as prom:
+            with httpx.Client(base_url=api.url) as client:
+                started = time.monotonic()
+                while time.monotonic() - started < 12:
+                    for body in ({"age": 40}, {"age": 41}, record):
+                        client.post("/predict", json=body)
+            firing = prometheus_server.wait_for_alert(prom, "RefusedRequests", timeout=30)
+            prometheus_server.wait_for_new_scrape(prom)
+            with pytest.raises(prometheus_server.PrometheusError, match="was not firing"):
+                prometheus_server.wait_for_alert(prom, "ServerErrors", timeout=2)
+    assert firing["labels"]["severity"] == "ticket"
+    assert "of requests are refused (4xx)" in firing["annotations"]["summary"]

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -128,3 +130,35 @@ def query_range(
 def alerts(server: BackgroundServer) -> list[dict]:
     """The alerts Prometheus holds now (``state`` is ``pending`` or ``firing``)."""
     return _api(server, "alerts", {})["alerts"]
+
+
+def _scraped_at(target: dict) -> float:
+    """When Prometheus last scraped a target (its RFC 3339 time, nanoseconds cut to micro)."""
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", target["lastScrape"]).replace("Z", "+00:00")
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def wait_for_new_scrape(server: BackgroundServer, timeout: float = 10.0) -> None:
+    """Return once every target has been scraped after this call: its counters are current."""
+    called = time.time()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = _api(server, "targets", {})["activeTargets"]
+        if active and all(_scraped_at(t) > called and t["health"] == "up" for t in active):
+            return
+        time.sleep(0.2)
+    raise PrometheusError(f"Prometheus did not scrape its targets again within {timeout:.0f} s")
+
+
+def wait_for_alert(server: BackgroundServer, name: str, timeout: float = 30.0) -> dict:
+    """The alert ``name`` once it is firing; ``PrometheusError`` with its state if it never is."""
+    deadline = time.monotonic() + timeout
+    states: list[str] = []
+    while time.monotonic() < deadline:
+        held = [a for a in alerts(server) if a["labels"].get("alertname") == name]
+        states = [a["state"] for a in held]
+        firing = [a for a in held if a["state"] == "firing"]
+        if firing:
+            return firing[0]
+        time.sleep(0.5)
+    raise PrometheusError(f"alert {name} was not firing after {timeout:.0f} s (states: {states})")
