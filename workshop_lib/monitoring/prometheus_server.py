@@ -14,6 +14,7 @@ import math
 import re
 import shutil
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -82,19 +83,47 @@ def wait_for_first_scrape(server: BackgroundServer, expected: int, timeout: floa
     Prometheus is ready before it scrapes anything: its target discovery sends updates at most
     every 5 seconds, so a query right after start-up would find no series at all.
     """
+
+    def scraped(active: list[dict]) -> bool:
+        return sum(t.get("health") == "up" for t in active) >= expected
+
+    _wait_for_targets(server, scraped, f"scrape its {expected} target(s)", timeout)
+
+
+def wait_for_new_scrape(server: BackgroundServer, timeout: float = 10.0) -> None:
+    """Return once every target has been scraped after this call: its counters are current."""
+    called = time.time()
+
+    def scraped_again(active: list[dict]) -> bool:
+        return bool(active) and all(
+            t.get("health") == "up" and _scraped_at(t) > called for t in active
+        )
+
+    _wait_for_targets(server, scraped_again, "scrape its targets again", timeout)
+
+
+def _wait_for_targets(
+    server: BackgroundServer, ready: Callable[[list[dict]], bool], what: str, timeout: float
+) -> None:
+    """Poll Prometheus' targets until ``ready``; else an error with their last scrape errors."""
     deadline = time.monotonic() + timeout
     errors: list[str] = []
     while time.monotonic() < deadline:
         active = _api(server, "targets", {})["activeTargets"]
-        up = [t for t in active if t.get("health") == "up"]
-        if len(up) >= expected:
+        if ready(active):
             return
         errors = [f"{t['scrapeUrl']}: {t['lastError']}" for t in active if t.get("lastError")]
         time.sleep(0.25)
     raise PrometheusError(
-        f"Prometheus did not scrape its {expected} target(s) within {timeout:.0f} s"
+        f"Prometheus did not {what} within {timeout:.0f} s"
         + (f": {'; '.join(errors)}" if errors else "")
     )
+
+
+def _scraped_at(target: dict) -> float:
+    """When Prometheus last scraped a target (its RFC 3339 time, nanoseconds cut to micro)."""
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", target["lastScrape"]).replace("Z", "+00:00")
+    return datetime.fromisoformat(stamp).timestamp()
 
 
 def _api(server: BackgroundServer, endpoint: str, params: dict[str, str]) -> dict:
@@ -130,24 +159,6 @@ def query_range(
 def alerts(server: BackgroundServer) -> list[dict]:
     """The alerts Prometheus holds now (``state`` is ``pending`` or ``firing``)."""
     return _api(server, "alerts", {})["alerts"]
-
-
-def _scraped_at(target: dict) -> float:
-    """When Prometheus last scraped a target (its RFC 3339 time, nanoseconds cut to micro)."""
-    stamp = re.sub(r"(\.\d{6})\d*", r"\1", target["lastScrape"]).replace("Z", "+00:00")
-    return datetime.fromisoformat(stamp).timestamp()
-
-
-def wait_for_new_scrape(server: BackgroundServer, timeout: float = 10.0) -> None:
-    """Return once every target has been scraped after this call: its counters are current."""
-    called = time.time()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        active = _api(server, "targets", {})["activeTargets"]
-        if active and all(_scraped_at(t) > called and t["health"] == "up" for t in active):
-            return
-        time.sleep(0.2)
-    raise PrometheusError(f"Prometheus did not scrape its targets again within {timeout:.0f} s")
 
 
 def wait_for_alert(server: BackgroundServer, name: str, timeout: float = 30.0) -> dict:
