@@ -26,6 +26,7 @@ letters added while this worker ran (by any worker sharing the stream).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import threading
 from pathlib import Path
@@ -186,6 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     model = Registry(args.registry).load("production")
     if args.backend == "onnx":
         model = with_onnx_backend(model)
+    gc.freeze()  # the libraries and the model live as long as the worker: keep them out of GC
     store = PredictionStore(args.db)
     run = run_on_redis if args.redis_url else run_in_process
     figures = run(args, model, store)

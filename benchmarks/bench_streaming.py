@@ -17,6 +17,7 @@ duplicated. Exits with status 1 if any prediction is lost or duplicated.
 from __future__ import annotations
 
 import argparse
+import gc
 import shutil
 import sys
 from dataclasses import dataclass
@@ -118,6 +119,7 @@ def main() -> int:
         ensure_default_model(verbose=False)
     production = Registry(args.registry).load("production")
     models = {"sklearn": production, "onnx": with_onnx_backend(production)}
+    gc.freeze()  # as the stream worker does once its model is loaded (apps/stream_worker.py)
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
     settings = {"max_batch": args.max_batch}

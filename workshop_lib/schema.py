@@ -37,6 +37,9 @@ Term = Literal["36_months", "60_months"]
 Channel = Literal["online", "branch", "broker"]
 
 
+_PLAIN_NUMBERS = (int, float)
+
+
 def _strict_number(value: Any) -> Any:
     """Numbers must be numbers: ``true``/``false`` and numeric strings like ``"38"`` are refused.
 
@@ -44,6 +47,8 @@ def _strict_number(value: Any) -> Any:
     that silently scoring ``true`` as 1 would hide. The same rule holds for the API, the stream
     and uploaded tables, because all three validate with this schema.
     """
+    if type(value) in _PLAIN_NUMBERS:  # what parsed JSON holds: skip the slow ABC check
+        return value
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise ValueError(f"must be a JSON number, not {type(value).__name__}")
     return value

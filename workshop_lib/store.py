@@ -12,6 +12,7 @@ refused with an error naming it, before it reaches the database.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,12 +147,21 @@ class PredictionStore:
             f"and have free space)"
         )
 
-    def write(self, predictions: pd.DataFrame, connection: sqlite3.Connection | None = None) -> int:
+    def write(
+        self,
+        predictions: pd.DataFrame,
+        connection: sqlite3.Connection | None = None,
+        same_for_all: dict[str, Any] | None = None,
+    ) -> int:
         """Upsert rows with ``PREDICTION_COLUMNS``; return how many were written.
 
-        Pass ``connection`` to make the write part of a larger transaction.
+        Pass ``connection`` to make the write part of a larger transaction. Columns whose value
+        is the same on every row (a batch run's ``model_version``, ``run_id``...) may be given in
+        ``same_for_all`` instead of as columns: no million-row column of one string is built.
         """
-        missing = [c for c in PREDICTION_COLUMNS if c not in predictions.columns]
+        constant = same_for_all or {}
+        given = set(predictions.columns) | set(constant)
+        missing = [c for c in PREDICTION_COLUMNS if c not in given]
         if missing:
             raise ValueError(f"predictions are missing column(s) {missing}")
         ids = predictions["application_id"]
@@ -165,10 +175,13 @@ class PredictionStore:
                 f"{int(bad.sum())} prediction(s) have an application id that is not a whole "
                 f"number between 1 and {MAX_APPLICATION_ID}: {shown}"
             )
-        rows = zip(
-            *(predictions[c].tolist() for c in PREDICTION_COLUMNS),
-            strict=True,
+        columns = (
+            itertools.repeat(constant[c], len(predictions))
+            if c in constant
+            else predictions[c].tolist()
+            for c in PREDICTION_COLUMNS
         )
+        rows = zip(*columns, strict=True)
         if connection is not None:
             connection.executemany(_UPSERT, rows)
         else:

@@ -91,15 +91,16 @@ def write_partition(
 ) -> None:
     """Upsert one scored partition, mark it written and count it in the run, in one transaction."""
     scored_at = utc_now()
+    same = {
+        "model_version": run.model_version,
+        "run_id": run.run_id,
+        "source": SOURCE,
+        "scored_at": scored_at,
+    }
     with store.connect() as connection:
-        for start in range(0, len(scored), CHUNK_ROWS):
-            chunk = scored.iloc[start : start + CHUNK_ROWS].assign(
-                model_version=run.model_version,
-                run_id=run.run_id,
-                source=SOURCE,
-                scored_at=scored_at,
-            )
-            store.write(chunk, connection=connection)
+        for start in range(0, len(scored), CHUNK_ROWS):  # bounded memory: a chunk at a time
+            chunk = scored.iloc[start : start + CHUNK_ROWS]
+            store.write(chunk, connection=connection, same_for_all=same)
         connection.execute(
             "INSERT OR REPLACE INTO batch_partitions VALUES (?, ?, ?, ?, ?, ?, ?)",
             (run.run_date, *part, run.model_version, len(scored), run.run_id, scored_at),

@@ -59,6 +59,7 @@ class Health(BaseModel):
 class Batching(BaseModel):
     max_size: int
     max_wait_ms: float
+    in_thread: bool
     batches: int
     items: int
     mean_batch_size: float
