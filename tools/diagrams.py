@@ -59,7 +59,7 @@ class Arrow:
 
 @dataclass(frozen=True)
 class Group:
-    """A dashed frame around boxes that belong together, with a label at its top left."""
+    """A dashed frame around boxes that belong together, with a label at its top right."""
 
     label: str
     keys: tuple[str, ...]
@@ -84,10 +84,10 @@ DIAGRAMS = (
         title="Batch deployment: a scheduler starts the job that scores a day's files",
         boxes=(
             Box("cron", 0, 0, "Scheduler", ("cron or Airflow,", "once a day"), "actor"),
-            Box("files", 1, 0, "Day's Parquet files", ("one folder per day",), "store"),
-            Box("score", 2, 0, "Partitions scored", ("in parallel:", "Dask or Spark")),
-            Box("db", 3, 0, "Predictions database", ("one row per", "application"), "store"),
-            Box("backend", 3, 1, "Reports / backend", ("read predictions,", "never score")),
+            Box("files", 0, 1, "Day's Parquet files", ("one folder per day",), "store"),
+            Box("score", 1, 1, "Partitions scored", ("in parallel:", "Dask or Spark")),
+            Box("db", 2, 1, "Predictions database", ("one row per", "application"), "store"),
+            Box("backend", 2, 2, "Reports / backend", ("read predictions,", "never score")),
         ),
         arrows=(
             Arrow("cron", "files", "starts"),
@@ -252,7 +252,7 @@ def layout(diagram: Diagram) -> Layout:
     boxes = {b.key: b for b in diagram.boxes}
     across = [a.label for a in diagram.arrows if a.route == "line" and same_row(a, boxes)]
     gap_x = max([70, *(text_width(label, LABEL_PX) + 34 for label in across)])
-    top = MARGIN + (26 if diagram.groups else 0)
+    top = MARGIN + (26 if any(boxes[k].row == 0 for g in diagram.groups for k in g.keys) else 0)
     return Layout(width + 2 * PAD, 30 + lines * 18 + PAD, gap_x, 56, top)
 
 
@@ -346,15 +346,15 @@ def box_svg(box: Box, grid: Layout) -> list[str]:
 
 
 def group_svg(group: Group, boxes: dict[str, Box], grid: Layout) -> list[str]:
-    """A dashed frame around a group's boxes, labelled at its top left."""
+    """A dashed frame around a group's boxes, labelled at its top right."""
     frames = [grid.frame(boxes[key]) for key in group.keys]
     left, top = min(f[0] for f in frames) - PAD, min(f[1] for f in frames) - 30
     right, bottom = max(f[2] for f in frames) + PAD, max(f[3] for f in frames) + PAD
     return [
         f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" rx="10" '
         f'fill="none" stroke="{ARROW}" stroke-width="1.5" stroke-dasharray="4 4"/>',
-        f'<text x="{left + 10}" y="{top + 19}" font-size="{DETAIL_PX}" font-weight="bold" '
-        f'fill="{INK}">{escape(group.label)}</text>',
+        f'<text x="{right - 10}" y="{top + 19}" font-size="{DETAIL_PX}" font-weight="bold" '
+        f'fill="{INK}" text-anchor="end">{escape(group.label)}</text>',
     ]
 
 
