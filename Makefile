@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
 	edge bench reset demo-ready tflite tflite-check fleet \
-	airflow airflow-env airflow-lock book screenshots
+	airflow airflow-env airflow-lock book screenshots diagrams
 
 help:  ## this list: every target and what it does
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' Makefile
@@ -138,5 +138,8 @@ book: $(INSTALLED) $(BOOK_INSTALLED)  ## the website from the notebooks' saved o
 	$(BOOK_VENV)/bin/jupyter-book build $(BOOK_SOURCE) --path-output _build/book -W -n --keep-going
 	$(BIN)/python -m tools.site_links $(BOOK_SITE)
 
-screenshots: model  ## re-take the pictures of the running apps (Streamlit page, MLflow UI) with headless Chromium
+screenshots: model  ## re-take the pictures of the running apps (Streamlit, MLflow, evidently, Prometheus) with headless Chromium
 	$(BIN)/python -m tools.screenshots
+
+diagrams: $(INSTALLED)  ## redraw the deployment diagrams, notebooks/images/diagram_*.svg, from tools/diagrams.py
+	$(BIN)/python -m tools.diagrams
