@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,29 +15,45 @@ from workshop_lib.schema import EXAMPLE_APPLICATION
 _EXAMPLE = EXAMPLE_APPLICATION
 
 
-# 03.1: the p99 of measured latencies ------------------------------------------------------------
-def _p99_context() -> dict[str, Any]:
-    rng = np.random.default_rng(3)
-    return {"latencies_ms": rng.lognormal(mean=1.5, sigma=0.6, size=500)}
+# 03.1: a p99 function, run on latencies the notebook never measured ---------------------------
+def _hidden_latencies_s() -> list[np.ndarray]:
+    """Latency samples in seconds with long tails, of several sizes (not the notebook's)."""
+    rng = np.random.default_rng()
+    return [
+        rng.lognormal(mean=np.log(0.004), sigma=sigma, size=size)
+        for sigma, size in ((0.3, 200), (0.8, 1_000), (1.2, 57))
+    ]
 
 
-def _p99_checker(answer: float, latencies_ms: np.ndarray) -> tuple[bool, str]:
-    return close_to(answer, float(np.percentile(latencies_ms, 99)), rel=0.001, what="p99")
+def _p99_checker(answer: Callable[[np.ndarray], float]) -> tuple[bool, str]:
+    if not callable(answer):
+        return False, f"pass your function itself (p99_ms), not {answer!r}"
+    for sample in _hidden_latencies_s():
+        expected = float(np.percentile(sample, 99)) * 1_000
+        got = answer(sample.copy())
+        if got is None:
+            return False, "p99_ms returns None: write its body (and return the value)"
+        passed, message = close_to(got, expected, rel=0.001, what="p99 (ms)")
+        if not passed:
+            return False, f"on {len(sample)} fresh latencies (seconds): {message}"
+    return True, "p99 in ms on three fresh samples: the slowest 1 % start there"
 
 
-def _p99_solution(latencies_ms: np.ndarray) -> float:
-    return float(np.percentile(latencies_ms, 99))
+def _p99_solution() -> Callable[[np.ndarray], float]:
+    def p99_ms(latencies_s: np.ndarray) -> float:
+        return float(np.percentile(latencies_s, 99)) * 1_000
+
+    return p99_ms
 
 
 register(
     Exercise(
         id="03.1",
-        prompt="Compute the 99th-percentile latency (ms) of `latencies_ms`.",
-        hint="One call of np.percentile with 99; the mean hides the slow tail.",
+        prompt="Write p99_ms(latencies_s): the 99th-percentile latency in ms of latencies in s.",
+        hint="One call of np.percentile with 99, then seconds to milliseconds (x 1000).",
         checker=_p99_checker,
         solution=_p99_solution,
-        example_context=_p99_context,
-        wrong_answer=lambda latencies_ms: float(np.mean(latencies_ms)),
+        wrong_answer=lambda: lambda latencies_s: float(np.mean(latencies_s)) * 1_000,
     )
 )
 
