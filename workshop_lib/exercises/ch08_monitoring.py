@@ -1,5 +1,5 @@
-"""Exercises of 08_monitoring_and_drift: find the drifted feature, correct the significance level,
-write an alert rule."""
+"""Exercises of chapter 08: write an alert rule (08_monitoring_and_logging); find the drifted
+feature and correct the significance level (08b_drift_detection)."""
 
 from __future__ import annotations
 
