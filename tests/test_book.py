@@ -241,7 +241,7 @@ def test_chromium_shows_pages_contents_pictures_neighbours_search(served_site, t
             deadline = time.monotonic() + 30
             while not (hits := page.evaluate(SEARCH_HITS)) and time.monotonic() < deadline:
                 time.sleep(0.5)
-            assert any("08_monitoring_and_drift.html" in hit for hit in hits), hits
+            assert any("08b_drift_detection.html" in hit for hit in hits), hits
             assert page.errors == [], f"search: {page.errors}"
     finally:
         browser.terminate()

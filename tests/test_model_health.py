@@ -12,6 +12,7 @@ from benchmarks import bench_drift
 from workshop_lib import data, schema
 from workshop_lib.monitoring import model_health
 from workshop_lib.monitoring.model_health import DriftInputError, detect_drift
+from workshop_lib.training import DECISION_THRESHOLD
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +194,10 @@ def test_concept_drift_shows_in_performance_not_in_features(scored):
     assert windows["roc_auc"].iloc[2] < windows["roc_auc"].iloc[0] - 0.03
     assert windows["default_rate"].iloc[2] > windows["mean_probability"].iloc[2]
     assert list(windows["below_floor"]) == list(windows["roc_auc"] < 0.75)
+    declined, defaulted = first["probability"] >= DECISION_THRESHOLD, first["defaulted"] == 1
+    assert windows["precision"].iloc[0] == pytest.approx(defaulted[declined].mean())
+    assert windows["recall"].iloc[0] == pytest.approx(declined[defaulted].mean())
+    assert windows["recall"].iloc[2] < windows["recall"].iloc[0]  # the model misses defaulters
 
 
 def test_windows_without_enough_labels_have_no_auc(scored):
@@ -201,6 +206,7 @@ def test_windows_without_enough_labels_have_no_auc(scored):
     windows = model_health.performance_by_window(partial, freq="28D", auc_floor=0.99)
     assert list(windows["labelled"]) == [3_000, 20, 0]
     assert windows["roc_auc"].iloc[1:].isna().all()
+    assert windows[["precision", "recall"]].iloc[1:].isna().all(axis=None)
     assert list(windows["below_floor"]) == [True, False, False]
 
 

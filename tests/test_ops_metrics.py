@@ -63,6 +63,8 @@ def test_summary_counts_traffic_errors_latency_and_decisions():
     assert summary.predictions_by_decision == {"approve": 60, "decline": 20}
     assert summary.model_version == "1.2.0"
     assert summary.as_metrics()["error_rate"] == pytest.approx(0.05)
+    by_status = ops_metrics.requests_by_status(parse_metrics(registry.render()))
+    assert by_status == {"200": 80, "422": 15, "500": 5}  # the scrapes left out
 
 
 def test_difference_of_two_scrapes_is_the_window():

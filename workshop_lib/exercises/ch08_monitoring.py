@@ -1,5 +1,5 @@
-"""Exercises of 08_monitoring_and_drift: find the drifted feature, correct the significance level,
-write an alert rule."""
+"""Exercises of chapter 08: write an alert rule (08_monitoring_and_logging); find the drifted
+feature and correct the significance level (08b_drift_detection)."""
 
 from __future__ import annotations
 
@@ -109,47 +109,59 @@ register(
 
 
 # -- 08.2 · the per-column significance level -----------------------------------------------
+# The notebook shows 0.05 and 12 columns; the checker asks the learner's function about these.
+_HIDDEN_LEVELS = ((0.05, 12), (0.01, 7), (0.10, 30), (0.05, 3))
+
+
 def _check_level(answer, alpha: float = 0.05, columns: int = 12) -> tuple[bool, str]:
-    level = float(answer)
-    if not 0 < level < 1:
-        return False, f"a significance level is between 0 and 1, got {level:g}"
-    bonferroni = alpha / columns
-    sidak = 1 - (1 - alpha) ** (1 / columns)  # exact for independent tests
-    family = 1 - (1 - level) ** columns
-    if level > sidak * (1 + 1e-9):
+    if not callable(answer):
         return False, (
-            f"at {level:.4g} per column, a healthy day with {columns} independent tests raises "
-            f"at least one false alarm {family:.1%} of the time, more than {alpha:.0%}"
+            f"expected a function level(alpha, columns), got {type(answer).__name__}: a number "
+            "only answers the case printed above"
         )
-    if level < bonferroni * (1 - 1e-3):
-        return False, (
-            f"{level:.4g} keeps false alarms rare, but is stricter than needed: real drift "
-            "would be missed more often"
-        )
-    if not any(math.isclose(level, exact, rel_tol=1e-4) for exact in (bonferroni, sidak)):
-        return False, (
-            f"{level:.4g} is a rounded number: compute the level from alpha and the number of "
-            "columns rather than copying a printed value"
-        )
+    for a, n in ((alpha, columns), *_HIDDEN_LEVELS):
+        level = float(answer(a, n))
+        bonferroni, sidak = a / n, 1 - (1 - a) ** (1 / n)  # Sidak: exact for independent tests
+        family = 1 - (1 - level) ** n
+        if not 0 < level < 1:
+            return False, f"for alpha={a}, {n} columns: a level is between 0 and 1, got {level:g}"
+        if level > sidak * (1 + 1e-9):
+            return False, (
+                f"for alpha={a} and {n} columns, {level:.4g} per column raises at least one false "
+                f"alarm {family:.1%} of the time (independent tests), more than {a:.0%}"
+            )
+        if not any(math.isclose(level, exact, rel_tol=1e-6) for exact in (bonferroni, sidak)):
+            return False, (
+                f"for alpha={a} and {n} columns, {level:.4g} keeps false alarms rare but is "
+                "stricter than needed (or a rounded constant): real drift would be missed"
+            )
     return True, (
-        f"{level:.4g} per column keeps the chance of any false alarm over {columns} columns "
-        f"at or below {alpha:.0%} (here {family:.2%} if the tests were independent)"
+        f"right for alpha={alpha} and {columns} columns and on {len(_HIDDEN_LEVELS)} hidden "
+        "cases (other alphas and numbers of tests)"
     )
+
+
+def _solution_level(alpha, columns):
+    def level(alpha, columns):
+        return alpha / columns  # Bonferroni
+
+    return level
 
 
 register(
     Exercise(
         id="08.2",
         prompt=(
-            "detect_drift tests `columns` features at once. Which significance level per column "
-            "keeps the chance of *any* false alarm on a healthy day at or below `alpha`?"
+            "Write level(alpha, columns): the significance level per column that keeps the "
+            "chance of *any* false alarm among `columns` tests on a healthy day at or below "
+            "`alpha` (the checker calls it with alphas and column counts not shown here)."
         ),
         hint="Bonferroni: multiplying each p-value by the number of tests is the same as "
         "dividing the level by it",
         checker=_check_level,
-        solution=lambda alpha, columns: alpha / columns,
+        solution=_solution_level,
         example_context=lambda: {"alpha": 0.05, "columns": 12},
-        wrong_answer=lambda alpha, columns: alpha,
+        wrong_answer=lambda alpha, columns: lambda alpha, columns: 0.05 / 12,
     )
 )
 
@@ -171,23 +183,34 @@ def _check_decline_rule(answer, windows: pd.DataFrame) -> tuple[bool, str]:
         return False, f"expected an AlertRule(...), got {type(answer).__name__}"
     if answer.metric != "decline_rate":
         return False, f"the rule watches {answer.metric!r}: it should watch 'decline_rate'"
-    phase = dict(zip(windows["window"], windows["phase"], strict=True))
-    fired = evaluate_rules(windows, [answer])
-    healthy = [a for a in fired if phase[a.window] == "reference"]
-    if healthy:
-        return False, (
-            f"it fires on a healthy reference week ({healthy[0].message}): a false alarm"
-        )
-    if not any(phase[a.window] == "data_drift" for a in fired):
-        return False, "it never fires while the applicants drifted: the rule misses the incident"
     if answer.action != "page":
         return False, (
-            f"it fires at the right time, but action {answer.action!r} does not fit: the inputs "
-            "changed while the ROC AUC held, so retraining on the same rule fixes nothing; a "
-            "person should look"
+            f"action {answer.action!r} does not fit: the inputs changed while the ROC AUC held, "
+            "so a model retrained by this rule learns nothing new; a person should look"
         )
-    first = next(a for a in fired if phase[a.window] == "data_drift")
-    return True, f"quiet on every reference week, pages once the applicants change: {first.message}"
+    # the notebook's weeks, then a quarter the notebook never showed
+    for what, weeks in (
+        ("this notebook's weeks", windows),
+        ("a hidden quarter", _example_windows()),
+    ):
+        phase = dict(zip(weeks["window"], weeks["phase"], strict=True))
+        fired = evaluate_rules(weeks, [answer])
+        healthy = [a for a in fired if phase[a.window] == "reference"]
+        if healthy:
+            return False, (
+                f"on {what} it fires on a healthy reference week ({healthy[0].message}): "
+                "a false alarm"
+            )
+        if not any(phase[a.window] == "data_drift" for a in fired):
+            return False, (
+                f"on {what} it never fires while the applicants drifted: it misses the incident"
+            )
+    shown = dict(zip(windows["window"], windows["phase"], strict=True))
+    first = next(a for a in evaluate_rules(windows, [answer]) if shown[a.window] == "data_drift")
+    return True, (
+        "quiet on every reference week (yours and a hidden quarter's), pages once the applicants "
+        f"change: {first.message}"
+    )
 
 
 def _solution_decline_rule(windows):
@@ -206,11 +229,13 @@ register(
         id="08.3",
         prompt=(
             "Write an AlertRule on the weekly `decline_rate` (no labels needed) that stays quiet "
-            "in the reference weeks and fires when the applicants drift."
+            "in the reference weeks and fires when the applicants drift, with the action that "
+            "fits a change of inputs while the ROC AUC holds ('retrain' or 'page')."
         ),
         hint=(
             "AlertRule(name, metric, limit, direction, action, description): pick a limit above "
-            "every reference week's decline rate and below the drifted weeks'"
+            "every reference week's decline rate and below the drifted weeks'; would "
+            "retraining help when the model still ranks applicants well?"
         ),
         checker=_check_decline_rule,
         solution=_solution_decline_rule,

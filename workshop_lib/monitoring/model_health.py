@@ -254,21 +254,29 @@ def performance_by_window(
     time_column: str = schema.TIME_COLUMN,
     label_column: str = schema.TARGET_COLUMN,
     probability_column: str = "probability",
+    decision_column: str = "decision",
     auc_floor: float | None = None,
     min_labels: int = 50,
 ) -> pd.DataFrame:
     """Model quality per time window, from the predictions whose labels have arrived.
 
     One row per window: ``window``, ``predictions``, ``labelled``, ``roc_auc``, ``default_rate``
-    (observed, labelled rows), ``mean_probability`` (predicted, labelled rows) and, with
-    ``auc_floor``, ``below_floor``. ROC AUC is NaN while a window has fewer than ``min_labels``
-    labels or only one class, and such a window is never ``below_floor``.
+    (observed, labelled rows), ``mean_probability`` (predicted, labelled rows), ``precision``
+    (the share of labelled declines that defaulted) and ``recall`` (the share of labelled
+    defaulters that were declined; without a ``decision_column``, probabilities at or above
+    ``DECISION_THRESHOLD`` are declines), and, with ``auc_floor``, ``below_floor``. ROC AUC,
+    precision and recall are NaN while a window has fewer than ``min_labels`` labels or only one
+    class, and such a window is never ``below_floor``.
     """
     rows = []
     for window, part in predictions.groupby(pd.Grouper(key=time_column, freq=freq)):
         labelled = part[part[label_column].notna()]
         y = labelled[label_column].to_numpy(dtype="int64")
         proba = labelled[probability_column].to_numpy(dtype="float64")
+        if decision_column in labelled:
+            declined = (labelled[decision_column] == "decline").to_numpy()
+        else:  # decided with the workbook's threshold
+            declined = proba >= DECISION_THRESHOLD
         enough = len(y) >= min_labels and 0 < y.sum() < len(y)
         rows.append(
             {
@@ -278,6 +286,8 @@ def performance_by_window(
                 "roc_auc": float(roc_auc_score(y, proba)) if enough else np.nan,
                 "default_rate": float(y.mean()) if len(y) else np.nan,
                 "mean_probability": float(proba.mean()) if len(y) else np.nan,
+                "precision": float(y[declined].mean()) if enough and declined.any() else np.nan,
+                "recall": float(declined[y == 1].mean()) if enough else np.nan,
             }
         )
     result = pd.DataFrame(rows)

@@ -114,6 +114,18 @@ class OpsSummary:
         }
 
 
+def requests_by_status(
+    samples: Samples, exclude_paths: Sequence[str] = MONITORING_PATHS
+) -> dict[str, float]:
+    """User requests per HTTP status (``{"200": 840, "422": 3}``), sorted by status."""
+    counts: dict[str, float] = defaultdict(float)
+    for (name, pairs), value in samples.items():
+        labels = dict(pairs)
+        if name == REQUESTS and labels.get("path", "") not in exclude_paths and value:
+            counts[labels.get("status", "?")] += value
+    return dict(sorted(counts.items()))
+
+
 def ops_summary(samples: Samples, exclude_paths: Sequence[str] = MONITORING_PATHS) -> OpsSummary:
     """Traffic, error rates (5xx: server errors; 4xx: rejected input), latency and predictions.
 
