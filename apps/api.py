@@ -28,6 +28,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import asyncio
 import gc
 import hmac
+import json
 import logging
 import re
 import time
@@ -63,6 +64,7 @@ from workshop_lib.realtime.api_contract import (
 )
 from workshop_lib.realtime.http_metrics import CONTENT_TYPE, KNOWN_METHODS, OTHER, ServiceMetrics
 from workshop_lib.realtime.microbatch import MicroBatcher
+from workshop_lib.realtime.refusal_log import REFUSED_EVENT
 from workshop_lib.realtime.serving import (
     MAX_BATCH_ROWS,
     MAX_BODY_BYTES,
@@ -191,11 +193,14 @@ class ObserveRequests:
         path = scope["path"] if scope["path"] in known_paths(fastapi_app) else OTHER
         method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER
         status = 500
+        refusal_body = bytearray()  # only a refusal's body is kept (a small Problem JSON)
 
         async def send_and_note_status(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and status >= 400:
+                refusal_body.extend(message.get("body", b"")[:REFUSAL_BODY_BYTES])
             await send(message)
 
         try:
@@ -220,6 +225,26 @@ class ObserveRequests:
         finally:
             metrics.requests.labels(method=method, path=path, status=str(status)).inc()
             metrics.duration.labels(path=path).observe(time.perf_counter() - started)
+            if status >= 400:
+                log_refusal(method, path, status, bytes(refusal_body))
+
+
+REFUSAL_BODY_BYTES = 4_096
+
+
+def log_refusal(method: str, path: str, status: int, body: bytes) -> None:
+    """One JSON line in the service log per refused (4xx) or failed (5xx) request: *why*, beside
+    the metrics' *how many*. ``path`` is the bounded metrics label and ``detail`` the reply's
+    own, which names the wrong fields but never echoes their values."""
+    try:
+        detail = str(json.loads(body)["detail"])
+    except (ValueError, KeyError, TypeError):
+        detail = "(no Problem body)"
+    record = {"event": REFUSED_EVENT, "status": status, "method": method, "path": path}
+    log.log(
+        logging.ERROR if status >= 500 else logging.WARNING,
+        json.dumps(record | {"detail": detail[:300]}),
+    )
 
 
 def known_paths(app: FastAPI) -> frozenset[str]:

@@ -15,6 +15,7 @@ from workshop_lib import data
 from workshop_lib.prediction_log import read_prediction_log
 from workshop_lib.realtime.http_metrics import parse_metrics
 from workshop_lib.realtime.loadgen import load_test
+from workshop_lib.realtime.refusal_log import read_refusals
 from workshop_lib.realtime.serving import (
     MAX_BATCH_ROWS,
     MAX_BODY_BYTES,
@@ -162,6 +163,20 @@ def test_every_prediction_is_logged_for_monitoring(client, api):
     assert row["endpoint"] == "/predict" and row["model_version"] == "1.0.0"
     assert row["probability"] == pytest.approx(response.json()["probability"])
     assert row["credit_score"] == EXAMPLE["credit_score"] and row["latency_ms"] > 0
+
+
+def test_refusals_are_logged_with_their_reason_and_successes_are_not(client, api):
+    marker = f"refused-check-{time.time_ns()}"  # a field name no other test sends
+    assert client.post("/predict", json=EXAMPLE).status_code == 200
+    refused = client.post("/predict", json=EXAMPLE | {marker: 1})
+    not_json = client.post("/predict", content="age=38", headers={"content-type": "text/plain"})
+    assert (refused.status_code, not_json.status_code) == (422, 415)
+    logged = read_refusals(api.log_path)
+    mine = logged[logged["detail"].str.contains(marker, regex=False)]
+    assert mine[["status", "method", "path"]].values.tolist() == [[422, "POST", "/predict"]]
+    assert mine["detail"].iloc[0] == refused.json()["detail"]
+    assert not_json.json()["detail"] in logged.loc[logged["status"] == 415, "detail"].tolist()
+    assert not (logged["status"] < 400).any()
 
 
 def test_metrics_count_requests_and_predictions(client):
