@@ -48,6 +48,17 @@ def test_writing_twice_keeps_one_row_per_application(store):
     assert store.get(99) is None
 
 
+def test_columns_the_same_on_every_row_may_be_given_once(store, tmp_path):
+    full = predictions([5, 6, 7], run_id="run-9")
+    same = {c: full[c].iloc[0] for c in ("model_version", "run_id", "source", "scored_at")}
+    store.write(full.drop(columns=list(same)), same_for_all=same)
+    other = PredictionStore(f"sqlite:///{tmp_path / 'other.db'}")
+    other.write(full)
+    assert [store.get(i) for i in (5, 6, 7)] == [other.get(i) for i in (5, 6, 7)]
+    with pytest.raises(ValueError, match="run_id"):
+        store.write(full.drop(columns=["run_id"]), same_for_all={"source": "test"})
+
+
 def test_every_connection_is_set_up_the_one_way(store, tmp_path):
     """WAL (readers never wait for the writer) and synchronous=NORMAL, from store and others."""
     with store.connect() as connection:
