@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import shutil
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -30,12 +33,24 @@ def register(registry: Registry, model: object, train_frame: pd.DataFrame, kind:
     return version
 
 
-def trained_model(seed: int, rows: int = 4_000) -> tuple[Registry, LoadedModel]:
-    """A logistic model trained on ``rows`` fresh applications, registered and loaded back."""
-    registry = throwaway_registry("model")
+@functools.cache
+def _trained_registry(seed: int, rows: int) -> Path:
+    """A registry holding a model trained on ``rows`` applications of ``seed``: made once."""
+    registry = throwaway_registry("trained")
     frame = data.make_applications(rows, seed=seed)
     model = training.build_pipeline("logistic").fit(*training.split_features(frame))
     register(registry, model, frame, "logistic")
+    return registry.root
+
+
+def trained_model(seed: int, rows: int = 4_000) -> tuple[Registry, LoadedModel]:
+    """A fresh registry whose production model is logistic, trained on ``rows`` applications.
+
+    Each call gets its own copy (a checker may promote into it); the training itself runs once
+    per ``(seed, rows)``, so a reference and the wrong answers checked with one seed share it.
+    """
+    registry = throwaway_registry("model")
+    shutil.copytree(_trained_registry(seed, rows), registry.root)
     return registry, registry.load()
 
 
