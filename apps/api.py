@@ -64,7 +64,7 @@ from workshop_lib.realtime.api_contract import (
 )
 from workshop_lib.realtime.http_metrics import CONTENT_TYPE, KNOWN_METHODS, OTHER, ServiceMetrics
 from workshop_lib.realtime.microbatch import MicroBatcher
-from workshop_lib.realtime.refusal_log import REFUSED_EVENT
+from workshop_lib.realtime.refusal_log import MAX_DETAIL_CHARS, REFUSED_EVENT
 from workshop_lib.realtime.serving import (
     MAX_BATCH_ROWS,
     MAX_BODY_BYTES,
@@ -243,7 +243,7 @@ def log_refusal(method: str, path: str, status: int, body: bytes) -> None:
     record = {"event": REFUSED_EVENT, "status": status, "method": method, "path": path}
     log.log(
         logging.ERROR if status >= 500 else logging.WARNING,
-        json.dumps(record | {"detail": detail[:300]}),
+        json.dumps(record | {"detail": detail[:MAX_DETAIL_CHARS]}),
     )
 
 

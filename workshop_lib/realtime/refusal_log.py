@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 REFUSED_EVENT = "refused"
+MAX_DETAIL_CHARS = 300  # a longer reason (many fields wrong at once) is cut at this length
 COLUMNS = ("status", "method", "path", "detail")
 
 
