@@ -2,44 +2,77 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+import pandas as pd
 
 from workshop_lib.exercises.core import Exercise, close_to, register
 
 MB = 1_000_000
-TARGET_MB, SIZE_TOLERANCE = 100, 0.05  # "about 100 MB": within 5 %
+ROWS_TOLERANCE = 0.001  # within 0.1 % of the exact row count (round, int or ceil all pass)
+RowsPerFile = Callable[[pd.DataFrame, float], float]
 
 
-def _sizing_context() -> dict:
-    return {"bytes_per_row": 76.0}
+def _sizing_cases() -> list[tuple[pd.DataFrame, int]]:
+    """Partitions the notebook never showed: other row counts, column sets and targets."""
+    from workshop_lib import data
+    from workshop_lib.batch import INPUT_COLUMNS
+
+    rng = random.Random(20250201)
+    cases: list[tuple[pd.DataFrame, int]] = []
+    for seed in (101, 202, 303):
+        columns = [INPUT_COLUMNS[0], *rng.sample(INPUT_COLUMNS[1:], rng.randint(4, 10))]
+        sample = data.make_applications(rng.randint(2_000, 9_000), seed=seed)[columns]
+        cases.append((sample, rng.choice([40, 64, 128, 200, 250])))
+    return cases
 
 
-def _solution_rows_per_file(bytes_per_row):
-    return round(100 * 1_000_000 / bytes_per_row)
+def _exact_rows(sample: pd.DataFrame, target_mb: float) -> float:
+    bytes_per_row = sample.memory_usage(deep=True).sum() / len(sample)
+    return target_mb * MB / bytes_per_row
 
 
-def _check_rows_per_file(answer, bytes_per_row) -> tuple[bool, str]:
-    if float(answer) != int(answer) or int(answer) < 1:
-        return False, f"a file holds a whole, positive number of rows, not {answer!r}"
-    size_mb = int(answer) * bytes_per_row / MB
-    if abs(size_mb - TARGET_MB) > TARGET_MB * SIZE_TOLERANCE:
-        size = "too small" if size_mb < TARGET_MB else "too large"
-        return False, f"{int(answer):,} rows make {size_mb:.1f} MB partitions: {size}"
-    return True, f"{int(answer):,} rows make {size_mb:.1f} MB partitions"
+def _solution_rows_per_file() -> RowsPerFile:
+    def rows_per_file(sample, target_mb):
+        bytes_per_row = sample.memory_usage(deep=True).sum() / len(sample)
+        return round(target_mb * 1_000_000 / bytes_per_row)
+
+    return rows_per_file
+
+
+def _check_rows_per_file(answer: RowsPerFile) -> tuple[bool, str]:
+    if not callable(answer):
+        return False, f"pass your function itself, not {answer!r}"
+    for sample, target_mb in _sizing_cases():
+        got, expected = answer(sample.copy(), target_mb), _exact_rows(sample, target_mb)
+        where = f"a {len(sample):,}-row partition of {sample.shape[1]} columns at {target_mb} MB"
+        if not float(got) > 0:
+            return False, f"for {where} your function says {got!r}: a file holds rows"
+        if abs(float(got) - expected) > ROWS_TOLERANCE * expected:
+            size_mb = float(got) * target_mb / expected
+            return False, (
+                f"for {where} your function says {float(got):,.0f} rows, which make "
+                f"{size_mb:.1f} MB partitions, not {target_mb} MB"
+            )
+    return True, "rows = target bytes / measured bytes per row, on partitions you had not seen"
 
 
 register(
     Exercise(
         id="02.1",
         prompt=(
-            "A partition costs `bytes_per_row` bytes per row in memory. How many rows per "
-            "file give partitions of about 100 MB?"
+            "Write rows_per_file(sample, target_mb): `sample` is one partition in memory (a "
+            "DataFrame); return how many rows a file must hold for partitions of `target_mb` MB."
         ),
-        hint="rows = target bytes / bytes per row; 1 MB is 1,000,000 bytes here",
+        hint=(
+            "measure the sample's bytes per row as batch.partition_bytes measures a partition "
+            "(memory_usage, deep=True); rows = target bytes / bytes per row; 1 MB = 1e6 bytes"
+        ),
         checker=_check_rows_per_file,
         solution=_solution_rows_per_file,
-        example_context=_sizing_context,
-        wrong_answer=lambda bytes_per_row: round(1 * 1_000_000 / bytes_per_row),
+        wrong_answer=lambda: lambda sample, target_mb: round(target_mb * MB / 76),
     )
 )
 
