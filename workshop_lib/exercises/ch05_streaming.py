@@ -61,8 +61,9 @@ register(
         id="05.1",
         prompt=(
             "Write expected_batch_size(rate, window_s, max_batch): how many events a batch holds, "
-            "on average (a fraction is fine), when events arrive steadily at `rate` per second and the processor waits up to "
-            "`window_s` after the first one, with at most `max_batch` per batch."
+            "on average (a fraction is fine), when events arrive steadily at `rate` per second "
+            "and the processor waits up to `window_s` after the first one, with at most "
+            "`max_batch` per batch."
         ),
         hint="Events that arrive during one window share a batch; the cap wins when it is "
         "smaller, and a lonely event is still a batch of one.",
