@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Callable
 
 from workshop_lib.exercises.core import Exercise, register
 
-# The third and fifth cases hold less than one event per window: the batch-of-one floor.
-BATCH_CASES = (
-    (1_000, 0.02, 500),
-    (50_000, 0.02, 500),
-    (10, 0.02, 500),
-    (4_000, 0.1, 300),
-    (1, 0.5, 500),
-    (750, 0.004, 100),
-)
+
+def _batch_cases() -> list[tuple[float, float, int]]:
+    """Random cases the notebook never showed, drawn so that each rule decides some of them.
+
+    A third hold less than one event per window (the batch-of-one floor), a third more than
+    the cap, and the rest fall in between with a fractional size (so rounding is wrong too).
+    """
+    rng = random.Random(5051)
+    cases: list[tuple[float, float, int]] = []
+    for index in range(30):
+        window_s = rng.uniform(0.002, 0.2)
+        max_batch = rng.randint(50, 800)
+        if index % 3 == 0:
+            per_window = rng.uniform(0.05, 0.9)
+        elif index % 3 == 1:
+            per_window = rng.uniform(1.2, 4.0) * max_batch
+        else:
+            per_window = rng.randint(2, max_batch - 2) + rng.uniform(0.2, 0.8)
+        cases.append((per_window / window_s, window_s, max_batch))
+    return cases
 
 
 def _reference_batch_size(rate: float, window_s: float, max_batch: int) -> float:
@@ -22,14 +35,16 @@ def _reference_batch_size(rate: float, window_s: float, max_batch: int) -> float
 
 
 def _check_batch_size(answer: Callable[[float, float, int], float]) -> tuple[bool, str]:
-    for rate, window_s, max_batch in BATCH_CASES:
+    if not callable(answer):
+        return False, f"pass your function itself, not {answer!r}"
+    for rate, window_s, max_batch in _batch_cases():
         expected = _reference_batch_size(rate, window_s, max_batch)
         got = float(answer(rate, window_s, max_batch))
-        if abs(got - expected) > 1e-9 * max(1.0, expected):
+        if not math.isclose(got, expected, rel_tol=1e-6):
             return False, (
-                f"at {rate:,} events/s with a {window_s * 1_000:g} ms window and a cap of "
+                f"at {rate:,.1f} events/s with a {window_s * 1_000:.2f} ms window and a cap of "
                 f"{max_batch}, your function says {got:g} events per batch, which is "
-                f"{'too many' if got > expected else 'too few'}"
+                f"{'too many' if got > expected else 'too few'} (expected {expected:.3f})"
             )
     return True, "batch size = rate x window, never above the cap and never below one event"
 
@@ -45,9 +60,10 @@ register(
     Exercise(
         id="05.1",
         prompt=(
-            "Write expected_batch_size(rate, window_s, max_batch): how many events a batch holds "
-            "when events arrive steadily at `rate` per second and the processor waits up to "
-            "`window_s` after the first one, with at most `max_batch` per batch."
+            "Write expected_batch_size(rate, window_s, max_batch): how many events a batch holds, "
+            "on average (a fraction is fine), when events arrive steadily at `rate` per second "
+            "and the processor waits up to `window_s` after the first one, with at most "
+            "`max_batch` per batch."
         ),
         hint="Events that arrive during one window share a batch; the cap wins when it is "
         "smaller, and a lonely event is still a batch of one.",
