@@ -19,7 +19,9 @@ $(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "The workbook needs Python 3.11; $(PYTHON) is %d.%d. Install 3.11 or run: make PYTHON=/path/to/python3.11" % v)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.lock)"
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	# --compile-bytecode: every kernel, server and worker then starts from .pyc files (importing
+	# the service took 3.9 s without them, 1.3 s with them, where PYTHONDONTWRITEBYTECODE is set)
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(INSTALLED)
 
@@ -110,7 +112,7 @@ AIRFLOW_DAY ?= 2025-02-01
 
 $(AIRFLOW_VENV)/.installed: requirements-airflow.txt $(INSTALLED)
 	test -x $(AIRFLOW_VENV)/bin/python || $(PYTHON) -m venv $(AIRFLOW_VENV)
-	$(BIN)/uv pip install --quiet --python $(AIRFLOW_VENV)/bin/python -r requirements-airflow.txt
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(AIRFLOW_VENV)/bin/python -r requirements-airflow.txt
 	touch $@
 
 airflow-env: $(AIRFLOW_VENV)/.installed  ## only the set-up: .venv-airflow with requirements-airflow.txt
