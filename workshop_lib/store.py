@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -99,14 +100,35 @@ def open_sqlite(path: Path) -> sqlite3.Connection:
     read while one process writes; ``synchronous=NORMAL`` syncs at checkpoints, not on every
     commit (in WAL mode a power cut may lose the last commits but never corrupts the file).
     """
-    connection = sqlite3.connect(path, timeout=30)
+    connection = sqlite3.connect(path, timeout=LOCK_TIMEOUT_S)
     try:
-        connection.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(connection)
         connection.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.Error:
         connection.close()
         raise
     return connection
+
+
+LOCK_TIMEOUT_S = 30.0
+
+
+def _switch_to_wal(connection: sqlite3.Connection) -> None:
+    """``journal_mode=WAL``, retried while another process is switching the same new file.
+
+    SQLite answers "database is locked" at once, without waiting for the busy timeout, when two
+    connections switch a fresh database to WAL together (two batch runs of one day, started at
+    the same moment, did); once the file is in WAL mode the switch is a no-op.
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT_S
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class PredictionStore:
