@@ -133,7 +133,6 @@ def ops_summary(samples: Samples, exclude_paths: Sequence[str] = MONITORING_PATH
     when there was no traffic.
     """
     by_path: dict[str, float] = defaultdict(float)
-    by_class: dict[str, float] = defaultdict(float)
     buckets: dict[float, float] = defaultdict(float)
     duration_sum = duration_count = 0.0
     decisions: dict[str, float] = defaultdict(float)
@@ -145,7 +144,6 @@ def ops_summary(samples: Samples, exclude_paths: Sequence[str] = MONITORING_PATH
             continue
         if name == REQUESTS:
             by_path[path] += value
-            by_class[labels.get("status", "?")[:1]] += value
         elif name == f"{DURATION}_bucket":
             buckets[float(labels["le"])] += value
         elif name == f"{DURATION}_sum":
@@ -157,6 +155,9 @@ def ops_summary(samples: Samples, exclude_paths: Sequence[str] = MONITORING_PATH
         elif name == MODEL_INFO and value > 0:
             version = labels.get("version")
     requests = sum(by_path.values())
+    by_status = requests_by_status(samples, exclude_paths)
+    server_errors = sum(n for status, n in by_status.items() if status.startswith("5"))
+    client_errors = sum(n for status, n in by_status.items() if status.startswith("4"))
     bucket_pairs = list(buckets.items())
 
     def quantile_ms(q: float) -> float:
@@ -164,10 +165,10 @@ def ops_summary(samples: Samples, exclude_paths: Sequence[str] = MONITORING_PATH
 
     return OpsSummary(
         requests=int(requests),
-        server_errors=int(by_class["5"]),
-        client_errors=int(by_class["4"]),
-        error_rate=by_class["5"] / requests if requests else math.nan,
-        client_error_rate=by_class["4"] / requests if requests else math.nan,
+        server_errors=int(server_errors),
+        client_errors=int(client_errors),
+        error_rate=server_errors / requests if requests else math.nan,
+        client_error_rate=client_errors / requests if requests else math.nan,
         latency_mean_ms=1000 * duration_sum / duration_count if duration_count else math.nan,
         latency_p50_ms=quantile_ms(0.50),
         latency_p95_ms=quantile_ms(0.95),

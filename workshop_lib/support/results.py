@@ -8,7 +8,6 @@ made with other code than its own run (``stale``) instead of mixing it with fres
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,13 +82,12 @@ def chapter_number(name: str) -> str:
 def recording_chapters(folder: Path | None = None) -> list[str]:
     """The chapters whose notebook records results (its source calls ``record_results``)."""
     folder = folder or NOTEBOOKS_DIR
-    calls = re.compile(r"record_results\(")
     return sorted(
         {
             chapter_number(notebook.stem)
             for notebook in folder.glob("[0-9][0-9]*.ipynb")
             if any(
-                calls.search("".join(cell["source"]))
+                "record_results(" in "".join(cell["source"])
                 for cell in json.loads(notebook.read_text())["cells"]
                 if cell["cell_type"] == "code"
             )
