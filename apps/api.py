@@ -31,8 +31,8 @@ import hmac
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -224,8 +224,7 @@ class ObserveRequests:
             else:
                 await self.app(scope, replay(body or b"", receive), send_and_note_status)
         finally:
-            metrics.requests.labels(method=method, path=path, status=str(status)).inc()
-            metrics.duration.labels(path=path).observe(time.perf_counter() - started)
+            metrics.observe_request(method, path, status, time.perf_counter() - started)
             if status >= 400:
                 log_refusal(method, path, status, bytes(refusal_body))
 
@@ -379,7 +378,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 def request_id_of(request: Request) -> str:
     """The caller's X-Request-ID if it is sensible, else a fresh one."""
     given = request.headers.get("x-request-id", "")
-    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return given if _REQUEST_ID.match(given) else secrets.token_hex(16)  # 128 random bits
 
 
 async def predict_one(state: State, row: dict) -> Prediction:
@@ -495,10 +494,8 @@ def log_predictions(
             for i, (row, p) in enumerate(zip(rows, predictions, strict=True))
         ]
     )
-    metrics = state.metrics
     for p in predictions:
-        metrics.predictions.labels(decision=p.decision).inc()
-        metrics.probability.observe(p.probability)
+        state.metrics.observe_prediction(p.decision, p.probability)
 
 
 # --- metrics for Prometheus ------------------------------------------------------------------

@@ -64,7 +64,7 @@ def test_write_day_makes_the_same_partitioned_files_each_time(tmp_path):
         "part-00002.parquet",
     ]
     assert first[0].parent.name == f"date={DAY}"
-    frames = [pd.concat(map(batch.read_partition, files)) for files in (first, second)]
+    frames = [pd.concat(map(batch.read_file, files)) for files in (first, second)]
     pd.testing.assert_frame_equal(frames[0], frames[1])
     ids = frames[0][schema.ID_COLUMN].tolist()
     assert ids == list(range(batch.first_id(DAY), batch.first_id(DAY) + 5))
@@ -83,7 +83,7 @@ def test_run_scores_every_application_once_with_the_model_version(setup):
     assert len(table) == 6_000 and table["application_id"].is_unique
     assert set(table["model_version"]) == {"1.0.0"} and set(table["source"]) == {"batch"}
     assert set(table["run_id"]) == {summary.run_id}
-    applications = pd.concat(map(batch.read_partition, setup["files"]), ignore_index=True)
+    applications = pd.concat(map(batch.read_file, setup["files"]), ignore_index=True)
     expected = score_batch(setup["registry"].load(), applications)
     table = table.set_index("application_id").loc[applications[schema.ID_COLUMN]]
     np.testing.assert_allclose(table["probability"], expected["probability"], rtol=1e-12)
@@ -120,7 +120,7 @@ def test_a_regenerated_file_is_scored_again(setup):
 
 
 def _write_frame(path, change):
-    frame = batch.read_partition(path)
+    frame = batch.read_file(path)
     change(frame).to_parquet(path, index=False)
 
 
@@ -242,6 +242,44 @@ def test_a_killed_run_resumes_with_nothing_lost_or_doubled(tmp_path, registry):
     assert "ended before the run finished" in log.loc[0, "error"]
 
 
+def test_row_groups_are_partitions_and_a_run_dying_mid_file_rescores_that_file(
+    tmp_path, registry, monkeypatch
+):
+    data_root, store_url = tmp_path / "data", f"sqlite:///{tmp_path / 'predictions.db'}"
+    files = batch.write_day(DAY, 6_000, root=data_root, rows_per_file=3_000, row_group_rows=1_000)
+    groups = batch.row_groups(files)
+    assert [(g.path.name, g.index, g.rows, g.last) for g in groups[:3]] == [
+        ("part-00000.parquet", 0, 1_000, False),
+        ("part-00000.parquet", 1, 1_000, False),
+        ("part-00000.parquet", 2, 1_000, True),
+    ]
+    assert len(groups) == 6
+    real_write, calls = batch.job.write_partition, []
+
+    def write_then_fail(*args):  # the store dies on the second file's second row group
+        calls.append(args)
+        if len(calls) == 5:
+            raise StoreUnavailableError("predictions database: disk I/O error")
+        real_write(*args)
+
+    monkeypatch.setattr(batch.job, "write_partition", write_then_fail)
+    with pytest.raises(StoreUnavailableError, match="disk I/O error"):
+        batch.run_day(DAY, data_root=data_root, store_url=store_url, registry=registry)
+    failed = batch.runs(store_url).iloc[0]
+    # the first file is done; of the second, only its first row group was committed
+    assert (failed["status"], failed["written"], failed["rows"]) == ("failed", 1, 4_000)
+    assert batch.stored_for_day(DAY, store_url) == 4_000
+
+    monkeypatch.setattr(batch.job, "write_partition", real_write)
+    summary = batch.run_day(DAY, data_root=data_root, store_url=store_url, registry=registry)
+    assert (summary.skipped, summary.written, summary.rows) == (1, 1, 3_000)
+    table = PredictionStore(store_url).read("SELECT application_id, run_id FROM predictions")
+    assert len(table) == 6_000 and table["application_id"].is_unique
+    second_file = set(batch.read_file(files[1])["application_id"])
+    rescored = table[table["application_id"].isin(second_file)]
+    assert set(rescored["run_id"]) == {summary.run_id}  # the half-written file: scored again
+
+
 def test_a_second_run_of_a_day_while_one_is_running_is_refused(setup):
     log = batch.RunLog(PredictionStore(setup["store_url"]))
     log.start(batch.parse_day(DAY), "threads")  # this process is alive: its run is running
@@ -307,7 +345,7 @@ def test_another_days_predictions_cannot_be_overwritten(setup):
     before = stored(setup).set_index("application_id")
     next_day = "2025-02-01"
     batch.write_day(next_day, 2_000, root=setup["data_root"], rows_per_file=2_000)
-    copied = batch.read_partition(setup["files"][0])  # 2025-01-31's ids, in 2025-02-01's folder
+    copied = batch.read_file(setup["files"][0])  # 2025-01-31's ids, in 2025-02-01's folder
     copied.to_parquet(batch.day_files(next_day, setup["data_root"])[0], index=False)
     with pytest.raises(batch.BatchInputError, match="outside 2025-02-01's block"):
         batch.run_day(
@@ -387,9 +425,7 @@ def test_a_full_disk_fails_the_run_with_its_cause_keeps_whole_partitions_and_res
     assert 0 < written < 40, f"the disk should fill half-way, but {written}/40 were written"
     assert log.loc[0, "rows"] == written * 1_500 == batch.stored_for_day(DAY, store_url)
     stored_ids = set(PredictionStore(store_url).read()["application_id"])
-    per_file = [
-        len(stored_ids & set(batch.read_partition(path)["application_id"])) for path in files
-    ]
+    per_file = [len(stored_ids & set(batch.read_file(path)["application_id"])) for path in files]
     assert set(per_file) == {0, 1_500}  # whole partitions only: the failed one rolled back
 
     small_disk.make_room()

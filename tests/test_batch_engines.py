@@ -21,7 +21,8 @@ def predictions(url: str) -> pd.DataFrame:
 @pytest.fixture
 def day(tmp_path, registry):
     data_root = tmp_path / "data"
-    batch.write_day(DAY, 3_000, root=data_root, rows_per_file=1_000, seed=5)
+    # Dask scores row groups (three per file here), pandas and Spark whole files: same scores
+    batch.write_day(DAY, 3_000, root=data_root, rows_per_file=1_000, seed=5, row_group_rows=400)
     dask_url = f"sqlite:///{tmp_path / 'dask.db'}"
     batch.run_day(DAY, data_root=data_root, store_url=dask_url, registry=registry)
     return {"data_root": data_root, "registry": registry, "dask": predictions(dask_url)}

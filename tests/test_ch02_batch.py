@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workshop_lib.exercises import check
-from workshop_lib.exercises.ch02_batch import _sizing_cases, _solution_rows_per_file
+from workshop_lib.exercises.ch02_batch import _sizing_cases, _solution_rows_per_partition
 
 NOTEBOOK_ANSWER = round(100 * 1_000_000 / 76)  # 100 MB at the notebook's 76 bytes per row
 
@@ -15,7 +15,7 @@ def test_the_hidden_partitions_differ_from_the_notebooks_day():
 
 
 def test_the_reference_passes_and_ceil_or_int_of_the_exact_value_too():
-    assert check("02.1", _solution_rows_per_file()).passed is True
+    assert check("02.1", _solution_rows_per_partition()).passed is True
 
     def truncated(sample, target_mb):
         return int(target_mb * 1e6 * len(sample) / sample.memory_usage(deep=True).sum())
@@ -35,6 +35,6 @@ def test_the_notebooks_value_a_constant_and_shallow_memory_fail():
 
 
 def test_an_answer_off_by_one_percent_fails():
-    exact = _solution_rows_per_file()
+    exact = _solution_rows_per_partition()
     result = check("02.1", lambda sample, target_mb: exact(sample, target_mb) * 1.01)
     assert result.passed is False and "MB partitions" in result.message

@@ -202,20 +202,25 @@ def _column_problems(frame: pd.DataFrame, feature: NumericFeature) -> list[str]:
         return [f"{feature.name}: expected a number column, got dtype {column.dtype}"]
     values = column.to_numpy(dtype="float64", na_value=np.nan)
     problems = []
-    missing = int(np.isnan(values).sum())
-    if missing:
-        problems.append(f"{feature.name}: {missing} missing value(s)")
-    infinite = int(np.isinf(values).sum())
-    if infinite:
-        problems.append(f"{feature.name}: {infinite} infinite value(s)")
-    finite = values[np.isfinite(values)]
-    outside = finite[(finite < feature.minimum) | (finite > feature.maximum)]
-    if outside.size:
+    finite_mask = np.isfinite(values)
+    finite = values
+    if not finite_mask.all():  # the usual case skips the counting and the copy
+        missing = int(np.isnan(values).sum())
+        if missing:
+            problems.append(f"{feature.name}: {missing} missing value(s)")
+        infinite = int(np.isinf(values).sum())
+        if infinite:
+            problems.append(f"{feature.name}: {infinite} infinite value(s)")
+        finite = values[finite_mask]
+    if finite.size and (finite.min() < feature.minimum or finite.max() > feature.maximum):
+        outside = finite[(finite < feature.minimum) | (finite > feature.maximum)]
         problems.append(
             f"{feature.name}: {outside.size} value(s) outside [{feature.minimum:g}, "
             f"{feature.maximum:g}], e.g. {outside[0]:g}"
         )
-    if feature.integer and finite.size and not np.all(np.mod(finite, 1) == 0):
+    if feature.integer and not (
+        pd.api.types.is_integer_dtype(column) or np.array_equal(finite, np.trunc(finite))
+    ):
         problems.append(f"{feature.name}: expected whole numbers")
     return problems
 
@@ -237,8 +242,8 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
         missing = int(column.isna().sum())
         if missing:
             problems.append(f"{name}: {missing} missing value(s)")
-        seen = pd.unique(column.dropna().astype(str))
-        unknown = sorted(set(seen) - set(allowed))
+        seen = {str(value) for value in pd.unique(column.dropna())}  # distinct values first
+        unknown = sorted(seen - set(allowed))
         if unknown:
             problems.append(f"{name}: unknown categories {unknown}; allowed {list(allowed)}")
     if problems:

@@ -1,8 +1,12 @@
 """Batch inputs: one folder of Parquet files per day, generated and checked before any scoring.
 
-Each day is a hive-style folder (``date=YYYY-MM-DD/part-NNNNN.parquet``), one Dask partition per
-file. ``check_file`` reads a file's footer, columns, types and values and names every problem with
-the file, the rows and the column, so a bad day fails before anything is written. Application ids
+Each day is a hive-style folder (``date=YYYY-MM-DD/part-NNNNN.parquet``). A file holds row groups
+of up to ``ROW_GROUP_ROWS`` rows, and each row group is one Dask partition (``row_groups``): a day
+of two big files is still eight partitions, so the database writes one while the next are scored.
+The file stays the unit a run records as done.
+
+``check_file`` reads a file's footer, columns, types and values and names every problem with the
+file, the rows and the column, so a bad day fails before anything is written. Application ids
 must lie in the day's own block (``day_ids``) and appear once in the whole day
 (``shared_id_problems``): the store keys predictions by id, so an id from another day, or one
 repeated in two files, would silently overwrite a prediction stored for someone else.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +35,7 @@ ID_BASE = 1_000_000_000
 IDS_PER_DAY = 10_000_000
 ID_EPOCH = date(2025, 1, 1)
 CHUNK_ROWS = 100_000  # rows per predict_proba call and per executemany: bounds memory
+ROW_GROUP_ROWS = 250_000  # rows per Parquet row group that write_day writes: one Dask partition
 
 
 class BatchError(RuntimeError):
@@ -80,8 +86,10 @@ def write_day(
     rows_per_file: int = 500_000,
     scenario: str = "reference",
     seed: int = 0,
+    row_group_rows: int = ROW_GROUP_ROWS,
 ) -> list[Path]:
-    """Generate one day of applications as Parquet files of ``rows_per_file`` rows each.
+    """Generate one day of applications as Parquet files of ``rows_per_file`` rows each,
+    in row groups of ``row_group_rows`` rows.
 
     The same arguments give the same files. Each file is written aside and renamed, so a
     crash never leaves a half-written file where the job would read it.
@@ -107,7 +115,7 @@ def write_day(
         )
         path = folder / f"part-{number:05d}.parquet"
         staging = path.with_suffix(".tmp")
-        frame.to_parquet(staging, index=False)
+        frame.to_parquet(staging, index=False, row_group_size=row_group_rows)
         os.replace(staging, path)
         files.append(path)
     return files
@@ -183,7 +191,7 @@ def _id_block_problem(ids: pd.Series, start: int, name: str, day: date) -> str |
 def _value_problems(path: Path, day: date) -> list[str]:
     """Validate a file's values ``CHUNK_ROWS`` rows at a time (memory stays flat)."""
     name, ids, start = Path(path).name, [], 0
-    file = pq.ParquetFile(path)
+    file = pq.ParquetFile(path, read_dictionary=list(schema.CATEGORIES))  # no string per row
     try:
         for chunk in file.iter_batches(batch_size=CHUNK_ROWS, columns=INPUT_COLUMNS):
             frame = chunk.to_pandas()
@@ -208,6 +216,8 @@ def _value_problems(path: Path, day: date) -> list[str]:
 def shared_id_problems(files: Sequence[Path]) -> list[str]:
     """Ids that appear in more than one of the day's files, named with the files."""
     ids = [pq.read_table(path, columns=[schema.ID_COLUMN]).column(0).to_numpy() for path in files]
+    if pd.Series(np.concatenate(ids)).is_unique:  # the usual case: one hash pass over integers
+        return []
     names = np.repeat([Path(path).name for path in files], [len(part) for part in ids])
     table = pd.DataFrame({"id": np.concatenate(ids), "file": names})
     repeated = table[table["id"].duplicated(keep=False)].drop_duplicates()
@@ -219,8 +229,8 @@ def shared_id_problems(files: Sequence[Path]) -> list[str]:
     ]
 
 
-def read_partition(path: Path) -> pd.DataFrame:
-    """Read the columns the job needs from one file (one Dask partition)."""
+def read_file(path: Path) -> pd.DataFrame:
+    """Read the columns the job needs from one whole file."""
     try:
         table = pq.read_table(path, columns=INPUT_COLUMNS)
         return table.to_pandas(split_blocks=True, self_destruct=True)  # no second copy
@@ -228,14 +238,57 @@ def read_partition(path: Path) -> pd.DataFrame:
         raise BatchError(f"{Path(path).name}: cannot be read ({error})") from None
 
 
-def load_applications(files: Sequence[Path]) -> dd.DataFrame:
-    """A lazy Dask table with one partition per file; nothing is read yet."""
-    return dd.from_map(read_partition, list(files), label="read-applications")
+@dataclass(frozen=True)
+class RowGroup:
+    """One Dask partition: row group ``index`` of a day's file (``rows`` rows)."""
+
+    path: Path
+    index: int
+    rows: int
+    last: bool  # the file's last row group: once it is written, the file is done
+
+
+def row_groups(files: Sequence[Path]) -> list[RowGroup]:
+    """Every row group of ``files``, file by file, read from the Parquet footers.
+
+    A file without rows has no row group; it is listed as one empty group so that a run still
+    records it as done.
+    """
+    groups = []
+    for path in files:
+        metadata = pq.read_metadata(path)
+        count = max(metadata.num_row_groups, 1)
+        groups += [
+            RowGroup(
+                Path(path),
+                index,
+                metadata.row_group(index).num_rows if metadata.num_row_groups else 0,
+                index == count - 1,
+            )
+            for index in range(count)
+        ]
+    return groups
+
+
+def read_row_group(group: RowGroup) -> pd.DataFrame:
+    """Read the columns the job needs from one row group (one Dask partition)."""
+    try:
+        with pq.ParquetFile(group.path) as file:
+            if not file.num_row_groups:
+                table = file.schema_arrow.empty_table().select(INPUT_COLUMNS)
+            else:
+                table = file.read_row_group(group.index, columns=INPUT_COLUMNS)
+        return table.to_pandas(split_blocks=True, self_destruct=True)
+    except (OSError, pa.ArrowException) as error:
+        raise BatchError(f"{group.path.name}: cannot be read ({error})") from None
+
+
+def load_applications(groups: Sequence[RowGroup]) -> dd.DataFrame:
+    """A lazy Dask table with one partition per row group; nothing is read yet."""
+    meta = pq.read_schema(groups[0].path).empty_table().select(INPUT_COLUMNS).to_pandas()
+    return dd.from_map(read_row_group, list(groups), meta=meta, label="read-applications")
 
 
 def partition_bytes(files: Sequence[Path]) -> float:
-    """Mean in-memory size of a partition (bytes), measured on the first file."""
-    return float(read_partition(files[0]).memory_usage(deep=True).sum())
-
-
-# -- scoring: the model is loaded once per worker ----------------------------------------------
+    """In-memory size of one partition (bytes): the first row group of the first file."""
+    return float(read_row_group(row_groups(files[:1])[0]).memory_usage(deep=True).sum())

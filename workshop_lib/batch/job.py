@@ -6,10 +6,12 @@ The job, read top to bottom in ``run_day``:
 2. check every file before writing anything (``inputs.check_file``, then
    ``inputs.shared_id_problems``); any problem fails the run with a message naming the file, the
    rows and the column;
-3. score the partitions with ``dask.dataframe.map_partitions`` (``partitions.score_applications``);
-4. write each scored partition in one transaction together with its ``batch_partitions`` row, so
-   a run killed half-way resumes where it stopped: nothing lost, nothing doubled. A writer
-   thread (``PartitionWriter``) writes while the next partitions are scored;
+3. score the partitions (one per Parquet row group, ``inputs.row_groups``) with
+   ``dask.dataframe.map_partitions`` (``partitions.score_applications``);
+4. write each scored partition in one transaction; a file's last partition adds the file's
+   ``batch_partitions`` row in the same transaction, so a run killed half-way resumes where it
+   stopped: nothing lost, nothing doubled. A writer thread (``PartitionWriter``) writes while
+   the next partitions are scored;
 5. record the run (start, end, rows, model version, status) in ``batch_runs`` (``run_log``).
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -38,9 +41,11 @@ from workshop_lib.batch.inputs import (
     first_id,
     load_applications,
     parse_day,
+    row_groups,
     shared_id_problems,
 )
 from workshop_lib.batch.partitions import (
+    DoneFile,
     ModelRef,
     file_signature,
     score_applications,
@@ -77,18 +82,19 @@ class Engine(Protocol):
 
 
 class PartitionWriter:
-    """A thread that stores scored partitions (``Job.store_partition``) as they are queued.
+    """A thread that stores scored partitions (``Job.store_scored``) as they are queued.
 
     The queue holds at most ``capacity`` scored partitions (id, probability, decision: small),
-    so scoring never runs far ahead of the database. Each partition is still one transaction
-    with its ``batch_partitions`` row: a run that dies loses only the partitions not yet
-    committed, which the next run scores again. Leaving the ``with`` block writes what is queued;
-    a failed write stops the writing and is raised by ``put`` or on leaving the block.
+    so scoring never runs far ahead of the database. Each partition is one transaction, and a
+    file's last one carries the file's ``batch_partitions`` row: a run that dies loses only what
+    was not committed, and the next run scores the unfinished files again. Leaving the ``with``
+    block writes what is queued; a failed write stops the writing and is raised by ``put`` or on
+    leaving the block.
     """
 
     def __init__(self, job: Job, bar: tqdm, capacity: int):
         self.job, self.bar = job, bar
-        self.queue: queue.Queue[tuple[Path, str, pd.DataFrame] | None] = queue.Queue(capacity)
+        self.queue: queue.Queue[tuple[pd.DataFrame, DoneFile | None] | None] = queue.Queue(capacity)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._write_queued, name="batch-writer")
 
@@ -96,15 +102,15 @@ class PartitionWriter:
         while (item := self.queue.get()) is not None:
             if self.error is None:  # after a failure, only drain the queue until the end
                 try:
-                    self.job.store_partition(*item)
-                    self.bar.update(1)
+                    self.job.store_scored(*item)
+                    self.bar.update(item[1] is not None)
                 except BaseException as error:
                     self.error = error
 
-    def put(self, path: Path, signature: str, scored: pd.DataFrame) -> None:
+    def put(self, scored: pd.DataFrame, done: DoneFile | None) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put((path, signature, scored))
+        self.queue.put((scored, done))
 
     def __enter__(self) -> PartitionWriter:
         self.thread.start()
@@ -152,27 +158,38 @@ class Job:
             disable=not self.progress,
         )
 
-    def store_partition(self, path: Path, signature: str, scored: pd.DataFrame) -> None:
+    def store_scored(self, scored: pd.DataFrame, done: DoneFile | None) -> None:
         """Write one scored partition (one transaction) and count it; time spent is "write"."""
         started = time.perf_counter()
-        write_partition(self.store, scored, (path.name, signature), self.run)
+        write_partition(self.store, scored, self.run, done)
         self.run.rows += len(scored)
-        self.run.written += 1
+        self.run.written += done is not None
         self.run.seconds["write"] += time.perf_counter() - started
 
+    def store_partition(self, path: Path, signature: str, scored: pd.DataFrame) -> None:
+        """Write the scores of one whole file and mark it written (engines scoring by file)."""
+        self.store_scored(scored, DoneFile(path.name, signature, len(scored)))
+
     def score_and_write(self, files: list[Path], signatures: list[str], ref: ModelRef) -> None:
-        """Score the files' partitions a few at a time; while a group is scored, a writer
+        """Score the files' row groups a few at a time; while a group is scored, a writer
         thread stores the group before it, each partition in its own transaction."""
-        scored = score_applications(load_applications(files), ref)
-        parts = list(zip(files, signatures, scored.to_delayed(), strict=True))
+        groups = row_groups(files)
+        signature_of = dict(zip(files, signatures, strict=True))
+        scored = score_applications(load_applications(groups), ref)
+        parts = list(zip(groups, scored.to_delayed(), strict=True))
+        file_rows: Counter[Path] = Counter()
         with self.progress_bar() as bar, PartitionWriter(self, bar, self.parallel) as writer:
             for start in range(0, len(parts), self.parallel):
-                group = parts[start : start + self.parallel]
-                tasks = [task for *_, task in group]
-                results, seconds = timed(partial(self.compute, tasks))
+                batch = parts[start : start + self.parallel]
+                results, seconds = timed(partial(self.compute, [task for _, task in batch]))
                 self.run.seconds["score"] += seconds
-                for (path, signature, _), frame in zip(group, results, strict=True):
-                    writer.put(path, signature, frame)
+                for (group, _), frame in zip(batch, results, strict=True):
+                    file_rows[group.path] += len(frame)
+                    done = None
+                    if group.last:
+                        path = group.path
+                        done = DoneFile(path.name, signature_of[path], file_rows[path])
+                    writer.put(frame, done)
 
     def execute(self, data_root: Path, registry: Registry, model: str, force: bool) -> None:
         """Check, skip what is already written, then score and write the rest."""

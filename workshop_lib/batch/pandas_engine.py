@@ -32,4 +32,4 @@ class PandasEngine:
 
 
 def _score_file(path: Path, ref: batch.ModelRef) -> pd.DataFrame:
-    return batch.score_partition(batch.read_partition(path), ref)
+    return batch.score_partition(batch.read_file(path), ref)

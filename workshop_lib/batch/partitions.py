@@ -1,7 +1,8 @@
 """Partition scoring: each worker loads the production model once and scores its partitions.
 
 A small ``ModelRef`` travels with the tasks, never the fitted model. ``write_partition`` stores one
-scored partition and marks it written in the same transaction, which is what makes a run resumable.
+scored partition in one transaction, and the file's last partition marks the file written in the
+same transaction, which is what makes a run resumable.
 """
 
 from __future__ import annotations
@@ -86,10 +87,24 @@ def file_signature(path: Path) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
+@dataclass(frozen=True)
+class DoneFile:
+    """A file whose last partition a write stores: its name, signature and rows in all."""
+
+    name: str
+    signature: str
+    rows: int
+
+
 def write_partition(
-    store: PredictionStore, scored: pd.DataFrame, part: tuple[str, str], run: RunSummary
+    store: PredictionStore, scored: pd.DataFrame, run: RunSummary, done: DoneFile | None
 ) -> None:
-    """Upsert one scored partition, mark it written and count it in the run, in one transaction."""
+    """Upsert one scored partition and count its rows in the run, in one transaction.
+
+    When the partition is its file's last (``done``), the same transaction marks the file
+    written in ``batch_partitions``: a run that dies before that rescores the whole file, and
+    the upserts replace the rows it had stored, never doubling them.
+    """
     scored_at = utc_now()
     same = {
         "model_version": run.model_version,
@@ -102,10 +117,14 @@ def write_partition(
             chunk = scored.iloc[start : start + CHUNK_ROWS]
             store.write(chunk, connection=connection, same_for_all=same)
         connection.execute(
-            "INSERT OR REPLACE INTO batch_partitions VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run.run_date, *part, run.model_version, len(scored), run.run_id, scored_at),
+            "UPDATE batch_runs SET rows = rows + ? WHERE run_id = ?", (len(scored), run.run_id)
         )
-        connection.execute(
-            "UPDATE batch_runs SET rows = rows + ?, written = written + 1 WHERE run_id = ?",
-            (len(scored), run.run_id),
-        )
+        if done is not None:
+            connection.execute(
+                "INSERT OR REPLACE INTO batch_partitions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run.run_date, done.name, done.signature, run.model_version, done.rows)
+                + (run.run_id, scored_at),
+            )
+            connection.execute(
+                "UPDATE batch_runs SET written = written + 1 WHERE run_id = ?", (run.run_id,)
+            )

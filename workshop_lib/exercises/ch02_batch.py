@@ -12,7 +12,7 @@ from workshop_lib.exercises.core import Exercise, close_to, register
 
 MB = 1_000_000
 ROWS_TOLERANCE = 0.001  # within 0.1 % of the exact row count (round, int or ceil all pass)
-RowsPerFile = Callable[[pd.DataFrame, float], float]
+RowsPerPartition = Callable[[pd.DataFrame, float], float]
 
 
 def _sizing_cases() -> list[tuple[pd.DataFrame, int]]:
@@ -34,22 +34,22 @@ def _exact_rows(sample: pd.DataFrame, target_mb: float) -> float:
     return target_mb * MB / bytes_per_row
 
 
-def _solution_rows_per_file() -> RowsPerFile:
-    def rows_per_file(sample, target_mb):
+def _solution_rows_per_partition() -> RowsPerPartition:
+    def rows_per_partition(sample, target_mb):
         bytes_per_row = sample.memory_usage(deep=True).sum() / len(sample)
         return round(target_mb * 1_000_000 / bytes_per_row)
 
-    return rows_per_file
+    return rows_per_partition
 
 
-def _check_rows_per_file(answer: RowsPerFile) -> tuple[bool, str]:
+def _check_rows_per_partition(answer: RowsPerPartition) -> tuple[bool, str]:
     if not callable(answer):
         return False, f"pass your function itself, not {answer!r}"
     for sample, target_mb in _sizing_cases():
         got, expected = answer(sample.copy(), target_mb), _exact_rows(sample, target_mb)
         where = f"a {len(sample):,}-row partition of {sample.shape[1]} columns at {target_mb} MB"
         if not float(got) > 0:
-            return False, f"for {where} your function says {got!r}: a file holds rows"
+            return False, f"for {where} your function says {got!r}: a partition holds rows"
         if abs(float(got) - expected) > ROWS_TOLERANCE * expected:
             size_mb = float(got) * target_mb / expected
             return False, (
@@ -63,15 +63,16 @@ register(
     Exercise(
         id="02.1",
         prompt=(
-            "Write rows_per_file(sample, target_mb): `sample` is one partition in memory (a "
-            "DataFrame); return how many rows a file must hold for partitions of `target_mb` MB."
+            "Write rows_per_partition(sample, target_mb): `sample` is one partition in memory "
+            "(a DataFrame); return how many rows a partition (a Parquet row group) must hold "
+            "to take `target_mb` MB in memory."
         ),
         hint=(
             "measure the sample's bytes per row as batch.partition_bytes measures a partition "
             "(memory_usage, deep=True); rows = target bytes / bytes per row; 1 MB = 1e6 bytes"
         ),
-        checker=_check_rows_per_file,
-        solution=_solution_rows_per_file,
+        checker=_check_rows_per_partition,
+        solution=_solution_rows_per_partition,
         wrong_answer=lambda: lambda sample, target_mb: round(target_mb * MB / 76),
     )
 )

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -126,6 +127,27 @@ class ServiceMetrics:
             registry=own,
             multiprocess_mode="livemax",
         )
+
+        # ``labels(...)`` takes a lock and checks the values on every call; the label sets are
+        # bounded, so each child is looked up once and kept (a few microseconds per request).
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def _child(self, metric: Any, *label_values: str) -> Any:
+        key = (str(id(metric)), *label_values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*label_values)
+        return child
+
+    def observe_request(self, method: str, path: str, status: int, seconds: float) -> None:
+        """Count one answered request and its duration (bounded labels, see ``OTHER``)."""
+        self._child(self.requests, method, path, str(status)).inc()
+        self._child(self.duration, path).observe(seconds)
+
+    def observe_prediction(self, decision: str, probability: float) -> None:
+        """Count one prediction by decision and add its probability to the histogram."""
+        self._child(self.predictions, decision).inc()
+        self.probability.observe(probability)
 
     def serving(self, version: str, previous: str | None = None) -> None:
         """``model_info``: 1 for the version now served, 0 for the one it replaced."""
