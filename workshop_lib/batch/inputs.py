@@ -216,10 +216,11 @@ def _value_problems(path: Path, day: date) -> list[str]:
 def shared_id_problems(files: Sequence[Path]) -> list[str]:
     """Ids that appear in more than one of the day's files, named with the files."""
     ids = [pq.read_table(path, columns=[schema.ID_COLUMN]).column(0).to_numpy() for path in files]
-    if pd.Series(np.concatenate(ids)).is_unique:  # the usual case: one hash pass over integers
+    all_ids = np.concatenate(ids)
+    if pd.Series(all_ids).is_unique:  # the usual case: one hash pass over integers
         return []
     names = np.repeat([Path(path).name for path in files], [len(part) for part in ids])
-    table = pd.DataFrame({"id": np.concatenate(ids), "file": names})
+    table = pd.DataFrame({"id": all_ids, "file": names})
     repeated = table[table["id"].duplicated(keep=False)].drop_duplicates()
     owners = repeated.sort_values("file").groupby("id")["file"].agg(" and ".join)
     return [

@@ -122,8 +122,15 @@ def write_partition(
         if done is not None:
             connection.execute(
                 "INSERT OR REPLACE INTO batch_partitions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run.run_date, done.name, done.signature, run.model_version, done.rows)
-                + (run.run_id, scored_at),
+                (
+                    run.run_date,
+                    done.name,
+                    done.signature,
+                    run.model_version,
+                    done.rows,
+                    run.run_id,
+                    scored_at,
+                ),
             )
             connection.execute(
                 "UPDATE batch_runs SET written = written + 1 WHERE run_id = ?", (run.run_id,)

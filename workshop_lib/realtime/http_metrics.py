@@ -130,10 +130,10 @@ class ServiceMetrics:
 
         # ``labels(...)`` takes a lock and checks the values on every call; the label sets are
         # bounded, so each child is looked up once and kept (a few microseconds per request).
-        self._children: dict[tuple[str, ...], Any] = {}
+        self._children: dict[tuple[Any, ...], Any] = {}
 
     def _child(self, metric: Any, *label_values: str) -> Any:
-        key = (str(id(metric)), *label_values)
+        key = (metric, *label_values)  # metrics hash by identity
         child = self._children.get(key)
         if child is None:
             child = self._children[key] = metric.labels(*label_values)
