@@ -67,6 +67,7 @@ class ServiceSettings:
     """How the service runs; every field comes from an environment variable."""
 
     registry_root: Path | None = None  # MODEL_REGISTRY (default: the workbook's models/)
+    model: str = PRODUCTION  # MODEL_VERSION: a stage or a version (a canary pins its version)
     backend: BackendChoice = "auto"  # MODEL_BACKEND=auto|sklearn|onnx (sklearn: ONNX off)
     microbatch: bool = True  # MICROBATCH=1|0 (0: micro-batching off)
     microbatch_max_size: int = 32  # MICROBATCH_MAX_SIZE
@@ -86,6 +87,7 @@ class ServiceSettings:
         registry = env.get("MODEL_REGISTRY")
         return cls(
             registry_root=Path(registry) if registry else None,
+            model=env.get("MODEL_VERSION", "").strip() or PRODUCTION,
             backend=backend,  # type: ignore[arg-type]
             microbatch=_flag(env, "MICROBATCH", True),
             microbatch_max_size=int(_number(env, "MICROBATCH_MAX_SIZE", 32, minimum=1)),
@@ -184,9 +186,9 @@ def _onnx_or_reason(registry: Registry, loaded: LoadedModel) -> tuple[Scorer | N
 
 
 def load_serving_model(settings: ServiceSettings) -> ServingModel:
-    """The production model from the registry, on the fastest backend that is correct."""
+    """The settings' model (production by default), on the fastest backend that is correct."""
     registry = Registry(settings.registry_root)
-    loaded = registry.load(PRODUCTION)
+    loaded = registry.load(settings.model)
     checked_threshold(loaded)
     if settings.backend == "sklearn":
         return ServingModel(
@@ -242,7 +244,7 @@ class ModelService:
         ]
 
     def reload(self) -> tuple[str, str]:
-        """Load the current production version, then swap it in; return (previous, new).
+        """Load the settings' model again (production unless pinned), swap it in: (previous, new).
 
         Requests keep using the old model while the new one loads; the swap is one assignment,
         so no request is dropped or sees a half-loaded model. If loading fails (a corrupted

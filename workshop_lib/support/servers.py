@@ -223,8 +223,9 @@ def start_uvicorn(
     env: dict[str, str] | None = None,
     timeout: float = 60.0,
     name: str = "api",
+    port: int | None = None,
 ) -> BackgroundServer:
-    """Serve an ASGI app (``module:attribute``) with uvicorn on a free port."""
+    """Serve an ASGI app (``module:attribute``) with uvicorn on ``port`` or a free one."""
     command = [
         sys.executable,
         "-m",
@@ -240,7 +241,7 @@ def start_uvicorn(
         "--timeout-keep-alive",
         "75",  # longer than clients keep idle connections (see apps/api.py)
     ]
-    return start_server(command, name=name, env=env, timeout=timeout)
+    return start_server(command, name=name, env=env, timeout=timeout, port=port)
 
 
 def start_streamlit(
