@@ -6,6 +6,7 @@ Traffic runs the whole time; a request counts as failed for any answer but a pre
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,10 +16,13 @@ import httpx
 import pytest
 from helpers import promoted_registry, register_again, require_in_ci
 
+from workshop_lib import data
+from workshop_lib.monitoring.ops_metrics import fetch_metrics
 from workshop_lib.scaling.balancer import Upstream, start_balancer
+from workshop_lib.scaling.canary import judge_canary, window
 from workshop_lib.scaling.replicas import rolling_update, start_replica, upstreams_of
 from workshop_lib.scaling.traffic import Traffic
-from workshop_lib.schema import EXAMPLE_APPLICATION
+from workshop_lib.schema import CATEGORIES, EXAMPLE_APPLICATION, FEATURES
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +59,7 @@ def test_a_replica_killed_under_load_fails_no_request(registry, tmp_path):
     replicas = [start_replica(replica_env(registry, tmp_path)) for _ in range(3)]
     balancer = start_balancer(upstreams_of(replicas), tmp_path / "nginx")
     try:
-        with Traffic(f"{balancer.url}/predict", EXAMPLE_APPLICATION, concurrency=8) as traffic:
+        with Traffic(f"{balancer.url}/predict", [EXAMPLE_APPLICATION], concurrency=8) as traffic:
             traffic.wait_for(200)
             os.kill(replicas[1].process.pid, signal.SIGKILL)
             time.sleep(2.5)  # longer than fail_timeout: nginx no longer tries the dead one
@@ -76,7 +80,7 @@ def test_a_rolling_update_fails_no_request_and_ends_on_the_new_version(registry,
     replicas = [start_replica(env) for _ in range(2)]
     balancer = start_balancer(upstreams_of(replicas), tmp_path / "nginx")
     try:
-        with Traffic(f"{balancer.url}/predict", EXAMPLE_APPLICATION, concurrency=8) as traffic:
+        with Traffic(f"{balancer.url}/predict", [EXAMPLE_APPLICATION], concurrency=8) as traffic:
             traffic.wait_for(100)
             registry.promote("1.1.0")
             replicas = rolling_update(balancer, replicas, env)
@@ -101,7 +105,7 @@ def test_blue_green_switches_in_one_reload_without_a_failed_request(registry, tm
         (Upstream(blue.port), Upstream(green.port, down=True)), tmp_path / "nginx"
     )
     try:
-        with Traffic(f"{balancer.url}/predict", EXAMPLE_APPLICATION, concurrency=8) as traffic:
+        with Traffic(f"{balancer.url}/predict", [EXAMPLE_APPLICATION], concurrency=8) as traffic:
             traffic.wait_for(200)
             before = traffic.answered
             balancer.configure((Upstream(blue.port, down=True), Upstream(green.port)))
@@ -125,7 +129,7 @@ def test_a_canary_gets_its_weights_share_of_the_traffic(registry, tmp_path):
         (Upstream(stable.port, weight=9), Upstream(canary.port, weight=1)), tmp_path / "nginx"
     )
     try:
-        with Traffic(f"{balancer.url}/predict", EXAMPLE_APPLICATION, concurrency=8) as traffic:
+        with Traffic(f"{balancer.url}/predict", [EXAMPLE_APPLICATION], concurrency=8) as traffic:
             traffic.wait_for(2_000)
         report = traffic.report
     finally:
@@ -164,3 +168,59 @@ def test_the_balancer_refuses_huge_headers_and_outlasts_slow_clients(registry, t
         replica.stop()
     assert huge.status_code in (400, 431), huge.text[:200]
     assert answer.status_code == 200 and waited < 2.0
+
+
+def varied_applications(n: int = 200) -> list[dict]:
+    frame = data.make_applications(n, seed=2_024)[FEATURES]
+    return json.loads(frame.astype({c: str for c in CATEGORIES}).to_json(orient="records"))
+
+
+@pytest.mark.parametrize("threshold", [None, 0.02], ids=["same model", "declines nearly all"])
+def test_a_canary_is_judged_on_its_metrics_and_a_bad_one_is_rolled_back(
+    registry, trained, tmp_path, threshold
+):
+    canary_version = "1.1.0"
+    if threshold is not None:  # the same model with a threshold that declines nearly everyone
+        canary_version = registry.register(
+            trained.model, metrics=trained.metrics, data_fingerprint="bad",
+            kind=trained.kind, threshold=threshold,
+        )  # fmt: skip
+    stable = start_replica(replica_env(registry, tmp_path, "1.0.0"))
+    canary = start_replica(replica_env(registry, tmp_path, canary_version))
+    balancer = start_balancer(
+        (Upstream(stable.port, weight=3), Upstream(canary.port, weight=1)), tmp_path / "nginx"
+    )
+    bodies = varied_applications()
+    try:
+        before = {
+            port: fetch_metrics(f"http://127.0.0.1:{port}") for port in balancer_ports(balancer)
+        }
+        with Traffic(f"{balancer.url}/predict", bodies, concurrency=8) as traffic:
+            traffic.wait_for(1_200)
+            verdict = judge_canary(
+                window(before[stable.port], fetch_metrics(stable.url)),
+                window(before[canary.port], fetch_metrics(canary.url)),
+            )
+            if not verdict.passed:
+                balancer.set_down(canary.port, True)
+            balancer.wait_drained()
+            settled = traffic.answered
+            traffic.wait_for(settled + 300)
+        report = traffic.report
+    finally:
+        balancer.stop()
+        stable.stop()
+        canary.stop()
+    assert report.failed == 0, f"requests failed: {report.outcomes}"
+    assert verdict.passed is (threshold is None), str(verdict)
+    late_versions = {a.version for a in report.answers[settled:]}
+    if threshold is None:
+        assert late_versions == {"1.0.0", canary_version}
+    else:
+        assert verdict.outcome("canary_decline_rate").passed is False
+        assert verdict.outcome("canary_error_rate").passed is True
+        assert late_versions == {"1.0.0"}
+
+
+def balancer_ports(balancer) -> list[int]:
+    return [upstream.port for upstream in balancer.upstreams]

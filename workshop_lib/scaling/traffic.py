@@ -17,6 +17,7 @@ import asyncio
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,10 +79,17 @@ async def _one(session: aiohttp.ClientSession, url: str, body: Any, started: flo
 
 
 class Traffic:
-    """``with Traffic(url, body, concurrency) as traffic:`` ... then ``traffic.report``."""
+    """``with Traffic(url, bodies, concurrency) as traffic:`` ... then ``traffic.report``.
 
-    def __init__(self, url: str, body: Any, concurrency: int = 8, keep_alive: bool = False):
-        self.url, self.body, self.concurrency = url, body, concurrency
+    The clients send ``bodies`` in turn, over and over.
+    """
+
+    def __init__(
+        self, url: str, bodies: Sequence[Any], concurrency: int = 8, keep_alive: bool = False
+    ):
+        if not bodies:
+            raise ValueError("give at least one request body")
+        self.url, self.bodies, self.concurrency = url, list(bodies), concurrency
         self.keep_alive = keep_alive
         self._stop = threading.Event()
         self._answers: list[Answer] = []
@@ -94,11 +102,14 @@ class Traffic:
         started = time.perf_counter()
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
-            async def client() -> None:
+            async def client(offset: int) -> None:
+                sent = offset
                 while not self._stop.is_set():
-                    self._answers.append(await _one(session, self.url, self.body, started))
+                    body = self.bodies[sent % len(self.bodies)]
+                    self._answers.append(await _one(session, self.url, body, started))
+                    sent += self.concurrency
 
-            await asyncio.gather(*(client() for _ in range(self.concurrency)))
+            await asyncio.gather(*(client(offset) for offset in range(self.concurrency)))
         self._wall_s = time.perf_counter() - started
 
     @property
