@@ -224,3 +224,33 @@ def test_a_canary_is_judged_on_its_metrics_and_a_bad_one_is_rolled_back(
 
 def balancer_ports(balancer) -> list[int]:
     return [upstream.port for upstream in balancer.upstreams]
+
+
+def test_prometheus_scrapes_every_replica_and_sees_the_one_that_died(registry, tmp_path):
+    require_in_ci("prometheus")
+    from workshop_lib.monitoring import prometheus_server as prom
+
+    replicas = [start_replica(replica_env(registry, tmp_path)) for _ in range(3)]
+    balancer = start_balancer(upstreams_of(replicas), tmp_path / "nginx")
+    targets = [f"{replica.host}:{replica.port}" for replica in replicas]
+    server = prom.start_prometheus(targets, folder=tmp_path / "prometheus")
+    try:
+        with Traffic(f"{balancer.url}/predict", [EXAMPLE_APPLICATION], concurrency=4) as traffic:
+            traffic.wait_for(300)
+        sent = traffic.report.answers
+        prom.wait_for_new_scrape(server)
+        counted = prom.query(server, 'sum(predictions_total{job="model-api"})')
+        serving = prom.query(server, 'count(predictions_total{job="model-api"} > 0)')
+        os.kill(replicas[2].process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while prom.query(server, 'sum(up{job="model-api"})') != 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        up = prom.query(server, 'sum(up{job="model-api"})')
+    finally:
+        server.stop()
+        balancer.stop()
+        for replica in replicas:
+            replica.stop()
+    assert counted == len(sent)  # every prediction counted once, by the replica that made it
+    assert serving == 3  # the balancer spread them: each replica counted some
+    assert up == 2
