@@ -225,7 +225,12 @@ def start_uvicorn(
     name: str = "api",
 ) -> BackgroundServer:
     """Serve an ASGI app (``module:attribute``) with uvicorn on a free port."""
-    command = [
+    return start_server(uvicorn_command(app, workers), name=name, env=env, timeout=timeout)
+
+
+def uvicorn_command(app: str, workers: int = 1) -> list[str]:
+    """The documented uvicorn start-up (see apps/api.py), ``{host}`` and ``{port}`` to fill."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
@@ -239,8 +244,9 @@ def start_uvicorn(
         "--no-access-log",
         "--timeout-keep-alive",
         "75",  # longer than clients keep idle connections (see apps/api.py)
+        "--http",  # 431 for an oversized request head, 408 for a slow one
+        "workshop_lib.realtime.http_limits:HeadLimitedProtocol",
     ]
-    return start_server(command, name=name, env=env, timeout=timeout)
 
 
 def start_streamlit(
