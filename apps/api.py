@@ -161,9 +161,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.service_state = None
-    app.state.route_paths = None
     app.state.metrics = ServiceMetrics()
-    app.add_middleware(ObserveRequests)  # 415, 413, 408, 503 at capacity; metrics, refusal log
+    app.add_middleware(ObserveRequests, routers=[routes])  # 415, 413, 408, 503; metrics
     add_problem_handlers(app)  # every error as a Problem body (a 422 names each bad field)
     app.include_router(routes)
     add_request_schemas(app, LoanApplication, BatchRequest)  # the bodies the routes parse

@@ -17,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterable, Sequence
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workshop_lib.realtime.http_metrics import KNOWN_METHODS, OTHER, ServiceMetrics
@@ -35,8 +37,10 @@ class ObserveRequests:
     """ASGI middleware: 415, 413, 408 and 503 (at capacity) before the app runs; metrics and
     refusal lines for every request (unknown methods and paths are counted as "other")."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, routers: Sequence[APIRouter] = ()):
         self.app = app
+        self.routers = routers  # FastAPI includes routers by reference: their paths are here
+        self.paths: frozenset[str] | None = None  # the routed paths, listed at the first request
         self.in_flight = 0  # scoring requests being read or answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -46,7 +50,11 @@ class ObserveRequests:
         started = time.perf_counter()
         fastapi_app = scope["app"]
         metrics: ServiceMetrics = fastapi_app.state.metrics
-        path = scope["path"] if scope["path"] in known_paths(fastapi_app) else OTHER
+        if self.paths is None:
+            self.paths = routed_paths(
+                [*fastapi_app.routes, *(r for x in self.routers for r in x.routes)]
+            )
+        path = scope["path"] if scope["path"] in self.paths else OTHER
         method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER
         status = 500
         refusal_body = bytearray()
@@ -106,12 +114,10 @@ def detail_of(body: bytes) -> str:
         return "(no Problem body)"
 
 
-def known_paths(app: FastAPI) -> frozenset[str]:
-    """The paths the app routes (computed once per app)."""
-    if app.state.route_paths is None:
-        found = {getattr(route, "path", None) for route in app.routes}
-        app.state.route_paths = frozenset(path for path in found if path)
-    return app.state.route_paths
+def routed_paths(routes: Iterable[BaseRoute]) -> frozenset[str]:
+    """The paths of ``routes`` (the metrics' bounded ``path`` label; others count as "other")."""
+    found = {getattr(route, "path", None) for route in routes}
+    return frozenset(path for path in found if path)
 
 
 def capacity_refusal(in_flight: int, settings: ServiceSettings) -> JSONResponse | None:
