@@ -111,6 +111,18 @@ def test_an_oversized_header_is_refused_with_bounded_memory(image_service):
     assert httpx.get(f"{image_service.url}/health").status_code == 200
 
 
+def test_a_head_over_the_limit_is_answered_431_naming_the_limit(image_service):
+    head = b"GET /health HTTP/1.1\r\nHost: x\r\nCookie: " + b"c" * (MAX_HEAD_BYTES + 8_000)
+    with socket.create_connection((image_service.host, image_service.port), timeout=10) as conn:
+        conn.sendall(head)  # the head is not even finished: refused on its size alone
+        reply = b""
+        while chunk := conn.recv(4096):
+            reply += chunk
+    status, _, body = reply.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 431 Request Header Fields Too Large")
+    assert json.loads(body)["detail"] == f"the request head is larger than {MAX_HEAD_BYTES:,} bytes"
+
+
 def test_a_head_just_under_the_limit_is_served(image_service):
     cookie = "c" * (MAX_HEAD_BYTES - 1_000)
     response = httpx.post(
