@@ -9,8 +9,8 @@ either, and is slower. So the service runs httptools with two limits added here:
 
     uvicorn apps.api:app --http workshop_lib.realtime.http_limits:HeadLimitedProtocol
 
-- a head larger than ``MAX_HEAD_BYTES`` is answered 431 and the connection closed: memory per
-  connection stays under the limit plus one read (256 KiB);
+- a head larger than ``MAX_HEAD_BYTES`` is answered 431 and the connection closed: a connection
+  holds at most the limit plus a read or two (256 KiB each) of head (2 x 50 MB heads: +0 MB);
 - a head not complete within ``HEADER_TIMEOUT_S`` (environment, default 10 s) of the
   connection opening, or of its first byte on a kept-alive connection, is answered 408 and
   closed (as nginx's ``client_header_timeout`` and Node's ``headersTimeout`` do).
