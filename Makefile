@@ -51,7 +51,7 @@ lock: $(INSTALLED)  ## re-pin requirements.lock and environment.yml from pyproje
 
 # --- the chapters' apps and benchmarks (see README: "Run the apps") ---------------------------
 api: model  ## the model service on http://127.0.0.1:8000 (docs at /docs)
-	$(BIN)/uvicorn apps.api:app --port 8000 --timeout-keep-alive 75
+	$(BIN)/uvicorn apps.api:app --port 8000 --timeout-keep-alive 75 --http workshop_lib.realtime.http_limits:HeadLimitedProtocol
 
 frontend: model  ## the Streamlit page; start `make api` in another terminal first
 	$(BIN)/streamlit run apps/frontend.py

@@ -290,6 +290,54 @@ def test_a_bad_batch_row_is_named_by_index_and_field(client):
     assert error["row"] == 2 and error["field"] == "applications.2.credit_score"
 
 
+UNREADABLE_JSON = {
+    "deep nesting": ("[" * 100_000, "recursion limit exceeded"),
+    "a 4,400-digit integer": ('{"applications": [' + "9" * 4_400 + "]}", "number out of range"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE_JSON))
+@pytest.mark.parametrize("path", ["/predict", "/predict/batch"])
+def test_json_that_cannot_be_read_is_a_422_naming_why(client, path, case):
+    content, why = UNREADABLE_JSON[case]
+    headers = {"content-type": "application/json"}
+    response = client.post(path, content=content, headers=headers)
+    assert response.status_code == 422, response.text
+    assert why in response.json()["detail"]
+
+
+def test_settings_never_show_the_admin_token():
+    settings = ServiceSettings.from_env({"ADMIN_TOKEN": "s3cret-admin-token"})
+    assert settings.admin_token == "s3cret-admin-token"
+    for shown in (repr(settings), str(settings), f"{settings}"):
+        assert "s3cret" not in shown and "admin_token='<redacted>'" in shown
+
+
+def test_scoring_requests_beyond_max_in_flight_are_a_503_problem(shared_registry, tmp_path):
+    import socket
+
+    env = {"MAX_IN_FLIGHT": "2", "BODY_TIMEOUT_S": "2"}
+    with _serve(shared_registry, tmp_path / "log.jsonl", **env) as server:
+        slow = []  # two requests whose bodies trickle: both in flight until their 408
+        for _ in range(2):
+            conn = socket.create_connection((server.host, server.port), timeout=10)
+            conn.sendall(
+                b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 400\r\n\r\n{"
+            )
+            slow.append(conn)
+        time.sleep(0.5)
+        busy = httpx.post(f"{server.url}/predict", json=EXAMPLE)
+        timed_out = [conn.recv(4096) for conn in slow]
+        after = httpx.post(f"{server.url}/predict", json=EXAMPLE)
+        for conn in slow:
+            conn.close()
+    assert busy.status_code == 503 and "at capacity (2 requests" in busy.json()["detail"]
+    assert busy.headers["retry-after"] == "1"
+    assert all(reply.startswith(b"HTTP/1.1 408") for reply in timed_out)
+    assert after.status_code == 200
+
+
 def test_a_corrupted_production_artifact_keeps_the_old_model_serving(
     tmp_path, trained, small_frames
 ):

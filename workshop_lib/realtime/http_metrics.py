@@ -9,7 +9,8 @@ monitoring chapter) scrapes::
 
 The names are a fixed contract: ``http_requests_total{method,path,status}``,
 ``http_request_duration_seconds{path}`` (histogram), ``predictions_total{decision}``,
-``model_info{version}``, plus the ``prediction_probability`` histogram.
+``model_info{version}``, ``prediction_log_failures_total{reason}`` (requests refused because
+their predictions could not be logged), plus the ``prediction_probability`` histogram.
 
 Several workers (``uvicorn --workers N``) are several processes, each counting on its own. In
 prometheus-client's multiprocess mode every process writes its counts to files in one folder and
@@ -120,6 +121,12 @@ class ServiceMetrics:
             buckets=PROBABILITY_BUCKETS,
             registry=own,
         )
+        self.log_failures = Counter(
+            "prediction_log_failures",
+            "Requests refused (503) because their predictions could not be logged, by reason.",
+            ["reason"],
+            registry=own,
+        )
         self.model_info = Gauge(
             "model_info",
             "The model version being served (value 1).",
@@ -148,6 +155,10 @@ class ServiceMetrics:
         """Count one prediction by decision and add its probability to the histogram."""
         self._child(self.predictions, decision).inc()
         self.probability.observe(probability)
+
+    def observe_log_failure(self, reason: str) -> None:
+        """Count one request refused because the prediction log could not be written."""
+        self._child(self.log_failures, reason).inc()
 
     def serving(self, version: str, previous: str | None = None) -> None:
         """``model_info``: 1 for the version now served, 0 for the one it replaced."""

@@ -17,7 +17,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -51,7 +51,8 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+def env_number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    """The number in ``environ[name]`` (``default`` if unset), at least ``minimum``."""
     raw = environ.get(name, str(default))
     try:
         value = float(raw)
@@ -75,6 +76,14 @@ class ServiceSettings:
     log_path: Path | None = None  # PREDICTION_LOG (default: runtime/logs/predictions.jsonl)
     admin_token: str | None = None  # ADMIN_TOKEN (unset or empty: /admin/* is off)
     body_timeout_s: float = 10.0  # BODY_TIMEOUT_S: a body not received by then is answered 408
+    max_in_flight: int = 512  # MAX_IN_FLIGHT: more scoring requests at once are answered 503
+
+    def __repr__(self) -> str:
+        """The settings with the admin token redacted: a repr ends up in logs and tracebacks."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.admin_token is not None:
+            shown["admin_token"] = "<redacted>"
+        return f"ServiceSettings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -90,11 +99,12 @@ class ServiceSettings:
             model=env.get("MODEL_VERSION", "").strip() or PRODUCTION,
             backend=backend,  # type: ignore[arg-type]
             microbatch=_flag(env, "MICROBATCH", True),
-            microbatch_max_size=int(_number(env, "MICROBATCH_MAX_SIZE", 32, minimum=1)),
-            microbatch_wait_ms=_number(env, "MICROBATCH_WAIT_MS", 2.0, minimum=0),
+            microbatch_max_size=int(env_number(env, "MICROBATCH_MAX_SIZE", 32, minimum=1)),
+            microbatch_wait_ms=env_number(env, "MICROBATCH_WAIT_MS", 2.0, minimum=0),
             log_path=Path(env.get(prediction_log.LOG_ENV_VAR, prediction_log.DEFAULT_LOG)),
             admin_token=env.get(ADMIN_TOKEN_ENV_VAR, "").strip() or None,
-            body_timeout_s=_number(env, "BODY_TIMEOUT_S", 10.0, minimum=0.1),
+            body_timeout_s=env_number(env, "BODY_TIMEOUT_S", 10.0, minimum=0.1),
+            max_in_flight=int(env_number(env, "MAX_IN_FLIGHT", 512, minimum=1)),
         )
 
 

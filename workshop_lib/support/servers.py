@@ -226,7 +226,13 @@ def start_uvicorn(
     port: int | None = None,
 ) -> BackgroundServer:
     """Serve an ASGI app (``module:attribute``) with uvicorn on ``port`` or a free one."""
-    command = [
+    command = uvicorn_command(app, workers)
+    return start_server(command, name=name, env=env, timeout=timeout, port=port)
+
+
+def uvicorn_command(app: str, workers: int = 1) -> list[str]:
+    """The documented uvicorn start-up (see apps/api.py), ``{host}`` and ``{port}`` to fill."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
@@ -240,8 +246,9 @@ def start_uvicorn(
         "--no-access-log",
         "--timeout-keep-alive",
         "75",  # longer than clients keep idle connections (see apps/api.py)
+        "--http",  # 431 for an oversized request head, 408 for a slow one
+        "workshop_lib.realtime.http_limits:HeadLimitedProtocol",
     ]
-    return start_server(command, name=name, env=env, timeout=timeout, port=port)
 
 
 def start_streamlit(
