@@ -12,7 +12,9 @@ MICROBATCH=1|0 (0 turns batching off) with MICROBATCH_MAX_SIZE and MICROBATCH_WA
 PREDICTION_LOG (JSON Lines file), ADMIN_TOKEN (unset: /admin/* is off), BODY_TIMEOUT_S (a body
 not received within it is answered 408), MAX_IN_FLIGHT (more scoring requests at once are
 answered 503), HEADER_TIMEOUT_S (a request head not received within it is answered 408),
-PROMETHEUS_MULTIPROC_DIR (an empty folder, for ``--workers N``: metrics summed over the workers).
+PROMETHEUS_MULTIPROC_DIR (an empty folder, needed for ``--workers N``: metrics summed over
+the workers; several workers without it refuse to start: each would serve only its own counts).
+several workers without it refuse to start, since each would serve only its own counts).
 
 Keep-alive: ``--timeout-keep-alive 75`` keeps idle connections longer than clients and proxies
 keep theirs (aiohttp 15 s, most load balancers 60 s), so a client never reuses a connection the
@@ -62,7 +64,11 @@ from workshop_lib.realtime.api_contract import (
     add_request_schemas,
     request_body,
 )
-from workshop_lib.realtime.http_metrics import CONTENT_TYPE, ServiceMetrics
+from workshop_lib.realtime.http_metrics import (
+    CONTENT_TYPE,
+    ServiceMetrics,
+    refuse_unshared_workers,
+)
 from workshop_lib.realtime.microbatch import MicroBatcher
 from workshop_lib.realtime.problems import add_problem_handlers, parse_body
 from workshop_lib.realtime.request_guard import ObserveRequests
@@ -94,6 +100,7 @@ class State:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the production model before the first request; stop the batcher at shutdown."""
+    refuse_unshared_workers()
     settings = app.state.settings or ServiceSettings.from_env()
     service = ModelService(settings)
     batcher = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import time
 
@@ -24,7 +25,12 @@ from workshop_lib.realtime.serving import (
 )
 from workshop_lib.registry import Registry, RegistryError
 from workshop_lib.schema import EXAMPLE_APPLICATION, FEATURES
-from workshop_lib.support.servers import start_uvicorn
+from workshop_lib.support.servers import (
+    ServerStartError,
+    start_server,
+    start_uvicorn,
+    uvicorn_command,
+)
 
 pytestmark = pytest.mark.slow
 EXAMPLE = EXAMPLE_APPLICATION
@@ -367,18 +373,23 @@ def test_a_body_trickling_in_is_cut_off_with_408(shared_registry, tmp_path):
     assert reply.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 5
 
 
-def test_two_workers_add_up_their_counts(shared_registry, tmp_path):
-    folder = tmp_path / "prometheus"
-    folder.mkdir()
-    env = {"PROMETHEUS_MULTIPROC_DIR": str(folder)}
+def test_two_workers_add_up_their_counts_by_default(shared_registry, tmp_path):
     log = tmp_path / "log.jsonl"
-    settings = {"MODEL_REGISTRY": str(shared_registry.root), "PREDICTION_LOG": str(log), **env}
+    settings = {"MODEL_REGISTRY": str(shared_registry.root), "PREDICTION_LOG": str(log)}
     with start_uvicorn(env=settings, workers=2, name="test-2w") as server:
         result = load_test(f"{server.url}/predict", 200, 16, EXAMPLE)
         scrapes = [parse_metrics(httpx.get(f"{server.url}/metrics").text) for _ in range(6)]
     assert result.errors == {}
     totals = {sum(v for (n, _), v in s.items() if n == "predictions_total") for s in scrapes}
     assert totals == {200}  # every scrape, whichever worker answers, sums both
+
+
+def test_two_workers_without_a_shared_metrics_folder_refuse_to_start(shared_registry, tmp_path):
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    settings = {"MODEL_REGISTRY": str(shared_registry.root), "PREDICTION_LOG": str(tmp_path / "l")}
+    command = uvicorn_command("apps.api:app", workers=2)  # as typed by hand: no folder
+    with pytest.raises(ServerStartError, match="PROMETHEUS_MULTIPROC_DIR is not set"):
+        start_server(command, name="test-2w-bare", env=settings, timeout=60)
 
 
 def test_in_process_defaults_are_fast_and_strict(shared_registry, tmp_path):
