@@ -14,7 +14,6 @@ not received within it is answered 408), MAX_IN_FLIGHT (more scoring requests at
 answered 503), HEADER_TIMEOUT_S (a request head not received within it is answered 408),
 PROMETHEUS_MULTIPROC_DIR (an empty folder, needed for ``--workers N``: metrics summed over
 the workers; several workers without it refuse to start: each would serve only its own counts).
-several workers without it refuse to start, since each would serve only its own counts).
 
 Keep-alive: ``--timeout-keep-alive 75`` keeps idle connections longer than clients and proxies
 keep theirs (aiohttp 15 s, most load balancers 60 s), so a client never reuses a connection the
