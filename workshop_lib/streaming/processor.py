@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ from workshop_lib.store import (
     open_sqlite,
     utc_now,
 )
+from workshop_lib.streaming.crash_plan import CrashPlan
 from workshop_lib.streaming.events import (
     DEFAULT_MAX_BATCH,
     DEFAULT_WINDOW_S,
@@ -43,9 +44,6 @@ from workshop_lib.streaming.events import (
     SimulatedCrash,
 )
 from workshop_lib.support.benchmarking import LatencySummary, summarize
-
-if TYPE_CHECKING:
-    from workshop_lib.streaming.drills import CrashPlan
 
 
 @dataclass
