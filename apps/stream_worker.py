@@ -18,9 +18,10 @@ it has been idle for ``--idle-exit`` seconds, or forever. Start several with dif
 ``--consumer`` names to share the work; one that dies leaves its events pending, and the others
 take them over after ``--min-idle-ms``. Predictions go to ``--db`` (the workbook's predictions
 database by default) with ``source = 'stream'``. A JSON summary is printed at the end: strict
-JSON (no ``NaN``), with one dead-letter count, ``dead_letters``: the events this run moved to the
-dead letters (form data or envelope: id, timestamp), counted once, by the queue; on Redis, the
-letters added while this worker ran (by any worker sharing the stream).
+JSON (no ``NaN``; a figure that cannot be measured is ``null``), with one dead-letter count,
+``dead_letters``: the events this run moved to the dead letters (form data, envelope: id,
+timestamp, or an id already stored from another application), counted once, by the queue; on
+Redis, the letters added while this worker ran (by any worker sharing the stream).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -169,15 +171,22 @@ def run_on_redis(args: argparse.Namespace, model, store: PredictionStore) -> dic
 
 
 def summary(processor: streaming.StreamProcessor) -> dict[str, Any]:
-    """The figures a worker prints when it stops (its dead letters are counted by the queue)."""
+    """The figures a worker prints when it stops (its dead letters are counted by the queue).
+
+    A figure that is not a finite number is printed as ``null``: the summary is always printed.
+    """
     stats = processor.stats
     figures: dict[str, Any] = {"scored": stats.scored}
     if stats.scored:
         latency = stats.summary()
+        measured = {
+            "events_per_s": (latency.per_second, None),
+            "p50_ms": (latency.p50_ms, 1),
+            "p99_ms": (latency.p99_ms, 1),
+        }
         figures |= {
-            "events_per_s": round(latency.per_second),
-            "p50_ms": round(latency.p50_ms, 1),
-            "p99_ms": round(latency.p99_ms, 1),
+            name: round(value, digits) if math.isfinite(value) else None
+            for name, (value, digits) in measured.items()
         }
     return figures
 
