@@ -37,9 +37,10 @@ from typing import Any
 from workshop_lib import data, streaming
 from workshop_lib.realtime.serving import BACKENDS, with_onnx_backend
 from workshop_lib.registry import Registry
-from workshop_lib.store import DEFAULT_STORE_URL, PredictionStore
+from workshop_lib.store import DEFAULT_STORE_URL, SOURCE_IDS, PredictionStore
 
-FIRST_ID = 1_000_001  # stream events get ids of their own, apart from the batch chapter's
+FIRST_ID = 1_000_001  # inside the stream's id block (store.SOURCE_IDS), below the batch job's
+LAST_ID = SOURCE_IDS[streaming.SOURCE][1]
 TUNED_WINDOW_MS = 10.0  # with the ONNX backend: the set-up that meets the latency target
 
 
@@ -55,13 +56,16 @@ def count_argument(text: str) -> int:
 
 
 def first_id_argument(text: str) -> int:
-    """The first application id: a whole number from 1 (the store keys predictions by it)."""
+    """The first application id: a whole number in the stream's block (the store's key)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"application ids start at 1, got {value}")
+    if not 1 <= value <= LAST_ID:
+        raise argparse.ArgumentTypeError(
+            f"stream application ids run from 1 to {LAST_ID:,} (the batch job's lie above), "
+            f"got {value:,}"
+        )
     return value
 
 
@@ -101,6 +105,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--crash-at-batch and --crash-phase go together")
     if args.events is None:
         args.events = 0 if args.redis_url else 20_000
+    if args.first_id + args.events - 1 > LAST_ID:
+        room = LAST_ID - args.first_id + 1
+        parser.error(
+            f"--first-id {args.first_id:,} leaves room for {room:,} events before the "
+            f"stream's last id {LAST_ID:,}, not {args.events:,}"
+        )
     return args
 
 

@@ -29,7 +29,7 @@ from workshop_lib import schema
 from workshop_lib.registry import LoadedModel
 from workshop_lib.scoring import score_batch
 from workshop_lib.store import (
-    MAX_APPLICATION_ID,
+    SOURCE_IDS,
     PredictionStore,
     is_application_id,
     open_sqlite,
@@ -115,10 +115,11 @@ def envelope_problem(event: Event, now: float) -> str | None:
     ``created_at`` must lie between ``EARLIEST_CREATED_AT`` and ``MAX_CLOCK_AHEAD_S`` past
     ``now``: a time like 1e308 is finite, but its latency overflows every summary.
     """
-    if not is_application_id(event.event_id):
+    low, high = SOURCE_IDS[SOURCE]
+    if not is_application_id(event.event_id) or not low <= event.event_id <= high:
         return (
-            f"event_id {event.event_id!r} is not an application id "
-            f"(a whole number from 1 to {MAX_APPLICATION_ID})"
+            f"event_id {event.event_id!r} is not an application id of the stream "
+            f"(a whole number from {low:,} to {high:,}; the batch job's ids lie above)"
         )
     created = event.created_at
     latest = now + MAX_CLOCK_AHEAD_S
