@@ -6,15 +6,16 @@ keeps a fingerprint of the validated form data of every event written. An event 
 already there with another fingerprint is a *duplicate id*: it is dead-lettered and the stored
 prediction kept. The same id with the same form data is a re-delivery, written again as before.
 
-The fingerprint is ``pandas.util.hash_pandas_object`` of the features with numbers as floats
-and categories as text: 64 bits, the same in every process, and the same for ``38`` and
-``38.0`` (one application, however the client spelled it).
+The fingerprint is a 64-bit BLAKE2b of the validated features (numbers as floats, categories
+by position): the same in every process, and the same for ``38`` and ``38.0`` (one application,
+however the client spelled it). A few microseconds an event.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from hashlib import blake2b
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ CREATE TABLE IF NOT EXISTS stream_events (
     fingerprint    INTEGER NOT NULL
 )
 """
+_POSITIONS = {
+    name: {v: i for i, v in enumerate(allowed)} for name, allowed in schema.CATEGORIES.items()
+}
 _LOOKUP_CHUNK = 500  # ids per SELECT ... IN (...), well below SQLite's variable limit
 
 
@@ -36,11 +40,20 @@ def create_ledger(connection: sqlite3.Connection) -> None:
 
 
 def fingerprints(features: pd.DataFrame) -> np.ndarray:
-    """One 64-bit fingerprint (signed, as SQLite stores it) per row of validated features."""
-    numbers = features[schema.NUMERIC_FEATURES].astype("float64") + 0.0  # -0.0 becomes 0.0
-    words = features[schema.CATEGORICAL_FEATURES].astype(str)
-    table = pd.concat([numbers, words], axis=1)
-    return pd.util.hash_pandas_object(table, index=False).to_numpy().view("int64")
+    """One 64-bit BLAKE2b fingerprint (signed, as SQLite stores it) per row of valid features.
+
+    Each row is hashed as 8-byte floats: the numbers (``-0.0`` made ``0.0``), then each
+    category's position in the schema's list. A cryptographic hash, so nobody can craft other
+    form data that passes for a re-delivery.
+    """
+    columns = [features[name].to_numpy(dtype="float64") for name in schema.NUMERIC_FEATURES]
+    columns += [
+        np.fromiter((_POSITIONS[name][value] for value in features[name].tolist()), "float64")
+        for name in schema.CATEGORICAL_FEATURES
+    ]
+    rows = np.column_stack(columns) + 0.0
+    digests = b"".join(blake2b(row.tobytes(), digest_size=8).digest() for row in rows)
+    return np.frombuffer(digests, dtype="<i8").astype("int64")
 
 
 def claim(connection: sqlite3.Connection, ids: Sequence[int], prints: np.ndarray) -> np.ndarray:
