@@ -535,17 +535,23 @@ def test_a_day_before_the_first_batch_day_is_refused_before_any_work(tmp_path, r
     day = schema_frame(len(STREAM_IDS), first_id=STREAM_IDS[0])
     day.to_parquet(folder / "part-00000.parquet", index=False)
     common = ["--data", str(tmp_path / "data"), "--db", url, "--registry", str(registry.root)]
-    for when in (["--date", "2024-09-23"], ["--date", "2024-06-01", "--generate", "50"]):
+    refusals = {
+        ("--date", "2024-09-23"): "batch days run from 2025-01-01 to 9999-12-31",
+        ("--date", "2024-06-01", "--generate", "50"): "batch days run from 2025-01-01",
+        ("--date", "2025-02-01", "--generate", "-5"): "a day holds 0 to 9,999,999 generated",
+    }
+    for when, message in refusals.items():
         with pytest.raises(SystemExit) as exited:
             batch_job.main([*when, *common, "--quiet"])
         assert exited.value.code == 2
-        assert "batch days run from 2025-01-01 to 9999-12-31" in capsys.readouterr().err
+        assert message in capsys.readouterr().err
     with pytest.raises(ValueError, match="before the first batch day"):
         batch.run_day("2024-09-23", data_root=tmp_path / "data", store_url=url, registry=registry)
     pd.testing.assert_frame_equal(
         store.read("SELECT * FROM predictions ORDER BY application_id"), before
     )
     assert not (tmp_path / "data" / "date=2024-06-01").exists()
+    assert not (tmp_path / "data" / "date=2025-02-01").exists()
     assert store.count("source = 'batch'") == 0 and batch.runs(url).empty
 
 
