@@ -61,7 +61,9 @@ def first_id_argument(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= LAST_ID:
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"application ids start at 1, got {value}")
+    if value > LAST_ID:
         raise argparse.ArgumentTypeError(
             f"stream application ids run from 1 to {LAST_ID:,} (the batch job's lie above), "
             f"got {value:,}"
