@@ -57,6 +57,7 @@ class RedisRequestQueue:
         self.client = redis.Redis.from_url(
             url,
             decode_responses=True,
+            encoding_errors="replace",  # bytes that are not UTF-8 must not stop the reader
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RECONNECT_RETRIES),
             retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         )
