@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import promoted_registry
+from helpers import BATCH_DAY, promoted_registry, stored_predictions
 
-from workshop_lib import data, signing, training
+from workshop_lib import batch, data, signing, training
 from workshop_lib.registry import Registry
 
 
@@ -43,3 +43,15 @@ def trained(small_frames):
 def registry(tmp_path, trained, small_frames) -> Registry:
     """A fresh registry holding the small model as 1.0.0, promoted to production."""
     return promoted_registry(tmp_path / "models", trained, small_frames)
+
+
+@pytest.fixture
+def scored_day(tmp_path, registry):
+    """3,000 applications in three files, scored once by Dask in this process (row groups)."""
+    data_root = tmp_path / "data"
+    batch.write_day(
+        BATCH_DAY, 3_000, root=data_root, rows_per_file=1_000, seed=5, row_group_rows=400
+    )
+    dask_url = f"sqlite:///{tmp_path / 'dask.db'}"
+    batch.run_day(BATCH_DAY, data_root=data_root, store_url=dask_url, registry=registry)
+    return {"data_root": data_root, "registry": registry, "dask": stored_predictions(dask_url)}

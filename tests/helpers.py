@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from workshop_lib import data
 from workshop_lib.registry import PRODUCTION, Registry
+from workshop_lib.store import PredictionStore
 
 # The Debian package of each system program the tests drive (apt.txt lists them for CI and Binder).
 PACKAGES = {
@@ -62,3 +64,14 @@ def promoted_registry(root: Path, trained: Any, small_frames: Any) -> Registry:
     )
     registry.promote(version, PRODUCTION)
     return registry
+
+
+BATCH_DAY = "2025-01-31"  # the day the batch engine and cluster tests score
+BATCH_COLUMNS = "application_id, probability, decision, model_version, source"
+
+
+def stored_predictions(url: str) -> pd.DataFrame:
+    """Every stored prediction of the database at ``url``, by application id."""
+    return PredictionStore(url).read(
+        f"SELECT {BATCH_COLUMNS} FROM predictions ORDER BY application_id"
+    )

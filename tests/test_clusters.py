@@ -1,34 +1,23 @@
-"""Dask and Spark clusters of processes store exactly the one-process run's predictions."""
+"""Dask and Spark clusters of processes store exactly the one-process run's predictions.
+
+The ``scored_day`` fixture (tests/conftest.py) scores the day once with Dask in this process.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from tests.helpers import BATCH_DAY as DAY
 from tests.helpers import require_in_ci
+from tests.helpers import stored_predictions as predictions
 from workshop_lib import batch
 from workshop_lib.scaling import clusters
-from workshop_lib.store import PredictionStore
 
 pytestmark = pytest.mark.slow
-DAY = "2025-01-31"
-COLUMNS = "application_id, probability, decision, model_version"
 
 
-def predictions(url: str) -> pd.DataFrame:
-    return PredictionStore(url).read(f"SELECT {COLUMNS} FROM predictions ORDER BY application_id")
-
-
-@pytest.fixture
-def day(tmp_path, registry):
-    data_root = tmp_path / "data"
-    batch.write_day(DAY, 3_000, root=data_root, rows_per_file=1_000, seed=5, row_group_rows=400)
-    local = f"sqlite:///{tmp_path / 'local.db'}"
-    batch.run_day(DAY, data_root=data_root, store_url=local, registry=registry)
-    return {"data_root": data_root, "registry": registry, "local": predictions(local)}
-
-
-def test_a_dask_cluster_of_processes_stores_the_local_predictions(day, tmp_path):
+def test_a_dask_cluster_of_processes_stores_the_local_predictions(scored_day, tmp_path):
     from distributed import Client, get_task_stream
 
     url = f"sqlite:///{tmp_path / 'cluster.db'}"
@@ -37,17 +26,20 @@ def test_a_dask_cluster_of_processes_stores_the_local_predictions(day, tmp_path)
         assert len(cluster.processes) == 3 and cluster.memory_mb() > 0
         with get_task_stream(client) as tasks:
             summary = batch.run_day(
-                DAY, data_root=day["data_root"], store_url=url, registry=day["registry"],
+                DAY,
+                data_root=scored_day["data_root"],
+                store_url=url,
+                registry=scored_day["registry"],
                 scheduler=client,
-            )  # fmt: skip
+            )
         workers = set(client.scheduler_info()["workers"])
     assert (summary.status, summary.rows, summary.written) == ("succeeded", 3_000, 3)
     assert {task["worker"] for task in tasks.data} == workers  # both processes scored
-    pd.testing.assert_frame_equal(predictions(url), day["local"])
+    pd.testing.assert_frame_equal(predictions(url), scored_day["dask"])
     assert batch.runs(url)["scheduler"].tolist() == [f"distributed {cluster.address}"]
 
 
-def test_a_spark_standalone_cluster_stores_the_local_predictions(day, tmp_path):
+def test_a_spark_standalone_cluster_stores_the_local_predictions(scored_day, tmp_path):
     require_in_ci("java")
     from workshop_lib.batch import spark_engine
 
@@ -57,9 +49,13 @@ def test_a_spark_standalone_cluster_stores_the_local_predictions(day, tmp_path):
         with spark_engine.spark_session(master=cluster.address) as session:
             engine = spark_engine.SparkEngine(session, output_root=tmp_path / "scored")
             summary = batch.run_day(
-                DAY, data_root=day["data_root"], store_url=url, registry=day["registry"],
-                workers=1, engine=engine,
-            )  # fmt: skip
+                DAY,
+                data_root=scored_day["data_root"],
+                store_url=url,
+                registry=scored_day["registry"],
+                workers=1,
+                engine=engine,
+            )
     assert (summary.status, summary.rows, summary.written) == ("succeeded", 3_000, 3)
-    pd.testing.assert_frame_equal(predictions(url), day["local"])
+    pd.testing.assert_frame_equal(predictions(url), scored_day["dask"])
     assert batch.runs(url)["scheduler"].tolist() == [f"spark {cluster.address}"]

@@ -76,9 +76,7 @@ def start_dask_cluster(workers: int = 2, memory_limit: str = "700MB") -> Cluster
         with Client(address, timeout=30) as client:
             client.wait_for_workers(workers, timeout=60)
     except BaseException:
-        for server in reversed(processes):
-            server.stop()
-        scratch.cleanup()
+        Cluster(address, processes, 0.0, scratch).stop()
         raise
     return Cluster(address, processes, time.monotonic() - started, scratch)
 
@@ -123,8 +121,6 @@ def start_spark_cluster(worker_memory: str = "1g", timeout: float = 90.0) -> Clu
                 raise TimeoutError(f"no Spark worker registered with {address} in {timeout} s")
             time.sleep(0.2)
     except BaseException:
-        for server in reversed(processes):
-            server.stop()
-        scratch.cleanup()
+        Cluster(address, processes, 0.0, scratch).stop()
         raise
     return Cluster(address, processes, time.monotonic() - started, scratch)
