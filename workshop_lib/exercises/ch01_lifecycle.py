@@ -194,10 +194,10 @@ def _check_drift(answer: Callable, seed: int) -> tuple[bool, str]:
         if got == expected:
             continue
         shown = ", ".join(f"{n} {v:.3f}" for n, v in aucs.items())
-        if expected is None:
-            return False, f"for {shown} your function says {got!r}: no scenario lowers the ROC AUC"
         if got == "reference":
             return False, f"for {shown} your function names the reference: it is not a scenario"
+        if expected is None:
+            return False, f"for {shown} your function says {got!r}: no scenario lowers the ROC AUC"
         return False, f"for {shown} your function says {got!r}: another scenario hurts more"
     return True, "the scenario with the largest drop below the reference, or None"
 

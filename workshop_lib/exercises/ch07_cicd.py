@@ -56,8 +56,8 @@ def _hidden_tables(seed: int) -> dict[str, tuple[object, bool]]:
             _big_loans(clean, 0.04, rng, rows=poor),
             False,
         ),
-        "8% of the highest earners asking for 4x their (large) income: allowed": (
-            _big_loans(clean, 0.08, rng, 4.0, rows=rich),
+        "8% of the highest earners asking for 4.5x their (large) income: allowed": (
+            _big_loans(clean, 0.08, rng, 4.5, rows=rich),
             True,
         ),
     }
@@ -81,7 +81,7 @@ def _check_loan_check(answer: Callable, seed: int) -> tuple[bool, str]:
             )
     return True, (
         f"right on {len(tables)} hidden tables, including shares either side of 1%, big loans "
-        "to small earners and 4x loans to large ones: it compares each loan with its own "
+        "to small earners and 4.5x loans to large ones: it compares each loan with its own "
         "applicant's income"
     )
 
@@ -105,16 +105,12 @@ register(
 
 
 def _gate_cases(seed: int) -> list[tuple[float, float]]:
-    """(candidate, production) ROC AUC pairs at several levels; candidates 0.002-0.008 worse."""
+    """(candidate, production) ROC AUC pairs at several levels; candidates 0.002-0.008 worse,
+    the first exactly 0.002 (so every max_auc_drop of 0.002 or more fails on every draw)."""
     rng = np.random.default_rng(seed)
-    return [
-        (production - float(rng.uniform(0.002, 0.008)), production)
-        for production in (
-            rng.uniform(0.705, 0.75),
-            rng.uniform(0.75, 0.82),
-            rng.uniform(0.82, 0.9),
-        )
-    ]
+    levels = (rng.uniform(0.705, 0.75), rng.uniform(0.75, 0.82), rng.uniform(0.82, 0.9))
+    drops = (0.002, rng.uniform(0.002, 0.008), rng.uniform(0.002, 0.008))
+    return [(float(p - d), float(p)) for p, d in zip(levels, drops, strict=True)]
 
 
 def _check_strict_gate(answer: GateLimits, seed: int) -> tuple[bool, str]:

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from workshop_lib import data
-from workshop_lib.exercises.core import Exercise, as_number, needs_function, register
+from workshop_lib.exercises.core import (
+    Exercise,
+    OptionMiss,
+    as_number,
+    needs_function,
+    register,
+)
 from workshop_lib.monitoring.alerts import AlertRule, evaluate_rules
 from workshop_lib.monitoring.model_health import detect_drift
 
@@ -233,7 +239,7 @@ def _check_decline_rule(answer, seed: int) -> tuple[bool, str]:
                 "the applicants drift 6 to 10 points higher: it misses the incident"
             )
         if rule.action != "page":
-            return False, (
+            return False, OptionMiss(
                 f"the action {rule.action!r} does not fit: the inputs changed while the ROC AUC "
                 "held, so a model retrained on them learns nothing new"
             )

@@ -35,6 +35,10 @@ class CheckResult:
         return bool(self.passed)
 
 
+class OptionMiss(str):
+    """A failure message that says which of a few options was wrong (it counts as a guess)."""
+
+
 @dataclass(frozen=True)
 class Exercise:
     """One "Try it" task: its checker, a hint and a reference solution.
@@ -42,8 +46,9 @@ class Exercise:
     ``checker(answer, seed)`` draws its hidden cases from ``seed`` and returns
     ``(passed, message)``; a failure message says what the answer did on a case, never the
     answer. ``solution()`` returns a correct answer; ``wrong_answer()`` a plausible mistake.
-    ``max_wrong_tries`` (for answers with few options) limits how many wrong tries are told
-    what was wrong; after that the checker only says to reread ``section``.
+    ``max_wrong_tries`` (for answers with few options) limits how many wrong options
+    (messages of type ``OptionMiss``) are named; after that the checker says to reread
+    ``section`` instead, so the options cannot be tried one by one.
     """
 
     id: str
@@ -98,16 +103,15 @@ def grade(exercise_id: str, answer: Any, seed: int) -> CheckResult:
             False,
             f"the answer could not be checked ({type(error).__name__}: {error})",
         )
-    if exercise.max_wrong_tries is not None:
-        if passed:
-            _WRONG_TRIES.pop(exercise_id, None)
-        else:
-            _WRONG_TRIES[exercise_id] = _WRONG_TRIES.get(exercise_id, 0) + 1
-            if _WRONG_TRIES[exercise_id] > exercise.max_wrong_tries:
-                message = (
-                    f"still not right after {exercise.max_wrong_tries} tries, so the checker no "
-                    f"longer says what is wrong: reread {exercise.section}, then try again"
-                )
+    if passed:
+        _WRONG_TRIES.pop(exercise_id, None)
+    elif isinstance(message, OptionMiss) and exercise.max_wrong_tries is not None:
+        _WRONG_TRIES[exercise_id] = _WRONG_TRIES.get(exercise_id, 0) + 1
+        if _WRONG_TRIES[exercise_id] > exercise.max_wrong_tries:
+            message = (
+                f"not right yet, and after {exercise.max_wrong_tries} wrong choices the checker "
+                f"no longer says which part is wrong: reread {exercise.section}, then try again"
+            )
     return CheckResult(exercise_id, passed, message, exercise.hint)
 
 
