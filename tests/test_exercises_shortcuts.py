@@ -297,14 +297,26 @@ def test_09_1_the_printed_answer_truncating_and_plus_one_fail():
     refused("09.1", lambda p, w, h: p * (1 + h) / w, "not a whole number of workers")
 
 
-def test_09_3_a_loose_tolerance_and_rolling_back_on_drift_fail():
-    refused("09.3", lambda d, new, prev, slo, tol: new < prev - 0.02 or not slo, "your function")
-    refused("09.3", lambda d, new, prev, slo, tol: new < prev or not slo, "your function")
-    refused(
-        "09.3",
-        lambda d, new, prev, slo, tol: d > 0.25 or new < prev - tol or not slo,
-        "inputs drifted",
-    )
+def test_09_3_the_rule_shown_above_a_loose_tolerance_and_rolling_back_on_drift_fail():
+    def shown_above(release, tolerance, min_labelled):  # the chapter's line, no label count
+        return release["new_auc"] < release["previous_auc"] - tolerance or not release["slo_met"]
+
+    refused("09.3", shown_above, "too few labelled outcomes", "your function says roll back")
+
+    def rule(loose=None, on_drift=False):
+        def should_roll_back(release, tolerance, min_labelled):
+            if not release["slo_met"] or (on_drift and release["drifted_share"] > 0.25):
+                return True
+            margin = tolerance if loose is None else loose
+            enough = release["labelled_rows"] >= min_labelled
+            return enough and release["new_auc"] < release["previous_auc"] - margin
+
+        return should_roll_back
+
+    accepted("09.3", rule())
+    refused("09.3", rule(loose=0.02), "your function says keep it")
+    refused("09.3", rule(loose=0.0), "ranks a bit worse")
+    refused("09.3", rule(on_drift=True), "inputs drifted")
 
 
 def test_09_2_a_made_up_registry_is_refused():

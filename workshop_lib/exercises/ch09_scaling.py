@@ -175,63 +175,76 @@ register(
 
 
 # -- 09.3: roll back on evidence, not on drift -----------------------------------------------
-Rollback = Callable[[float, float, float, bool, float], bool]
-
+Rollback = Callable[[dict, float, int], bool]
 
 _ROLLBACK_KINDS = (
-    # what the evidence shows, drifted share, drop / tolerance, SLO met, tolerances
-    ("inputs drifted, the new version ranks a bit worse", (0.3, 0.9), (0.2, 0.8), True, (0.01,)),
-    ("nothing drifted, the new version ranks worse", (0.0, 0.1), (1.5, 6.0), True, (0.01, 0.02)),
-    ("nothing drifted, the new version breaks its SLO", (0.0, 0.1), (-1.0, 0.5), False, (0.01,)),
-    ("inputs drifted, the new version ranks worse", (0.3, 0.9), (1.2, 4.0), True, (0.01, 0.02)),
-    ("a drop just inside the tolerance", (0.0, 0.2), (0.75, 0.9), True, (0.03,)),
-    ("a drop just beyond the tolerance", (0.0, 0.2), (1.1, 1.5), True, (0.005,)),
-    ("inputs drifted, the new version is better but slow", (0.3, 0.9), (-3, -1), False, (0.01,)),
+    # what the evidence shows, drifted share, drop / tolerance, SLO met, tolerances, labels
+    ("inputs drifted, the new version ranks a bit worse", (0.3, 0.9), (0.2, 0.8), True, (0.01,), 3),
+    ("nothing drifted, the new version ranks worse", (0.0, 0.1), (1.5, 6.0), True, (0.01,), 3),
+    ("nothing drifted, the new version breaks its SLO", (0.0, 0.1), (-1, 0.5), False, (0.01,), 3),
+    ("inputs drifted, the new version ranks worse", (0.3, 0.9), (1.2, 4.0), True, (0.02,), 3),
+    ("a drop just inside the tolerance", (0.0, 0.2), (0.75, 0.9), True, (0.03,), 3),
+    ("a drop just beyond the tolerance", (0.0, 0.2), (1.1, 1.5), True, (0.005,), 3),
+    ("inputs drifted, the new version is better but slow", (0.3, 0.9), (-3, -1), False, (0.01,), 3),
+    ("a large drop on too few labelled outcomes", (0.0, 0.3), (2.0, 5.0), True, (0.01,), 0.5),
+    ("too few labelled outcomes, and the SLO is broken", (0.0, 0.3), (-1, 1), False, (0.01,), 0.5),
 )
 
 
-def _rollback_cases(seed: int) -> list[tuple[str, float, float, float, bool, float]]:
+def _rollback_cases(seed: int) -> list[tuple[str, dict, float, int]]:
     """Releases drawn afresh: drift with and without harm, drops either side of the tolerance
-    (never within 10 % of it), broken SLOs. The drop just inside a tolerance of 0.03 is larger
-    than the drop just beyond one of 0.005, so no fixed tolerance passes any draw."""
+    (never within 10 % of it), broken SLOs, too few labels. The drop just inside a tolerance
+    of 0.03 is larger than the drop just beyond one of 0.005, so no fixed tolerance passes."""
     rng = random.Random(seed)
+    min_labelled = rng.choice([500, 1_000, 2_000])
     cases = []
-    for what, drifted, harm, slo_met, tolerances in _ROLLBACK_KINDS:
+    for what, drifted, harm, slo_met, tolerances, labels in _ROLLBACK_KINDS:
         tolerance = rng.choice(tolerances)
         previous = round(rng.uniform(0.72, 0.86), 5)
-        new = round(previous - tolerance * rng.uniform(*harm), 5)
-        cases.append((what, rng.uniform(*drifted), new, previous, slo_met, tolerance))
+        release = {
+            "drifted_share": round(rng.uniform(*drifted), 3),
+            "new_auc": round(previous - tolerance * rng.uniform(*harm), 5),
+            "previous_auc": previous,
+            "labelled_rows": round(min_labelled * labels * rng.uniform(0.4, 1.6)),
+            "slo_met": slo_met,
+        }
+        cases.append((what, release, tolerance, min_labelled))
     return cases
 
 
-def _rolls_back(new_auc: float, previous_auc: float, slo_met: bool, tolerance: float) -> bool:
-    return new_auc < previous_auc - tolerance or not slo_met
+def _rolls_back(release: dict, tolerance: float, min_labelled: int) -> bool:
+    if not release["slo_met"]:
+        return True
+    enough = release["labelled_rows"] >= min_labelled
+    return enough and release["new_auc"] < release["previous_auc"] - tolerance
 
 
 def _check_rollback(answer: Rollback, seed: int) -> tuple[bool, str]:
-    signature = "should_roll_back(drifted_share, new_auc, previous_auc, slo_met, tolerance)"
+    signature = "should_roll_back(release, tolerance, min_labelled)"
     if (problem := needs_function(answer, signature)) is not None:
         return False, problem
-    for what, drifted, new_auc, previous_auc, slo_met, tolerance in _rollback_cases(seed):
-        expected = _rolls_back(new_auc, previous_auc, slo_met, tolerance)
-        verdict = answer(drifted, new_auc, previous_auc, slo_met, tolerance)
+    for what, release, tolerance, min_labelled in _rollback_cases(seed):
+        expected = _rolls_back(release, tolerance, min_labelled)
+        verdict = answer(dict(release), tolerance, min_labelled)
         if not isinstance(verdict, bool | np.bool_):
             return False, f"return True or False, not {type(verdict).__name__} {verdict!r}"
         if bool(verdict) != expected:
             return False, (
-                f"{what} (drifted share {drifted:.0%}, ROC AUC {new_auc:.4f} vs the previous "
-                f"version's {previous_auc:.4f}, tolerance {tolerance}, SLO "
-                f"{'met' if slo_met else 'broken'}): your function says "
-                f"{'roll back' if verdict else 'keep it'}"
+                f"{what} ({release}, tolerance {tolerance}, min_labelled {min_labelled}): "
+                f"your function says {'roll back' if verdict else 'keep it'}"
             )
-    return True, "right on seven hidden releases: evidence, not drift, rolls back"
+    return True, "right on nine hidden releases: evidence, not drift, rolls back"
 
 
 def _solution_rollback() -> Rollback:
-    def should_roll_back(drifted_share, new_auc, previous_auc, slo_met, tolerance):
+    def should_roll_back(release, tolerance, min_labelled):
+        if not release["slo_met"]:
+            return True  # a broken SLO needs no labels
+        if release["labelled_rows"] < min_labelled:
+            return False  # too few outcomes: a ROC AUC gap is still noise, keep and wait
         # Drift alone is a reason to investigate and retrain, not to go back: the previous
         # version would see the same applicants.
-        return new_auc < previous_auc - tolerance or not slo_met
+        return release["new_auc"] < release["previous_auc"] - tolerance
 
     return should_roll_back
 
@@ -240,20 +253,22 @@ register(
     Exercise(
         id="09.3",
         prompt=(
-            "Rollback rule: write `should_roll_back(drifted_share, new_auc, previous_auc, "
-            "slo_met, tolerance)` -> bool: roll back when the new version ranks worse than the "
-            "previous one on labelled outcomes (by more than `tolerance` ROC AUC) or breaks "
-            "its SLO."
+            "Rollback rule: write `should_roll_back(release, tolerance, min_labelled)` -> bool. "
+            "`release` holds drifted_share, new_auc, previous_auc (ROC AUC on the same labelled "
+            "outcomes), labelled_rows and slo_met. Roll back when the SLO is broken, or when "
+            "at least `min_labelled` outcomes are labelled and the new version's ROC AUC is "
+            "more than `tolerance` below the previous one's."
         ),
         hint=(
             "what does drift tell you about the previous version? It would see the same "
-            "applicants: drift calls for an investigation and a retrain, not a rollback"
+            "applicants: drift calls for an investigation and a retrain, not a rollback. And a "
+            "ROC AUC on a few hundred rows is mostly noise."
         ),
         checker=_check_rollback,
         solution=_solution_rollback,
         wrong_answer=lambda: (
-            lambda drifted_share, new_auc, previous_auc, slo_met, tolerance: (
-                drifted_share > 0.25 or new_auc < previous_auc - tolerance or not slo_met
+            lambda release, tolerance, min_labelled: (
+                release["new_auc"] < release["previous_auc"] - tolerance or not release["slo_met"]
             )
         ),
     )
