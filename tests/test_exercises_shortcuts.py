@@ -314,7 +314,7 @@ def test_09_3_the_rule_shown_above_a_loose_tolerance_and_rolling_back_on_drift_f
         return should_roll_back
 
     accepted("09.3", rule())
-    refused("09.3", rule(loose=0.02), "your function says keep it")
+    refused("09.3", rule(loose=0.02), "tolerance", "your function says")
     refused("09.3", rule(loose=0.0), "ranks a bit worse")
     refused("09.3", rule(on_drift=True), "inputs drifted")
 
