@@ -286,6 +286,6 @@ register(
             )
         ),
         max_wrong_tries=2,
-        section="08's section on metric thresholds and 08b's on what to do about drift",
+        section="'Metric thresholds' in 08 and 'Managing drift' in 08b",
     )
 )
