@@ -117,8 +117,7 @@ def test_02_3_the_printed_arithmetic_and_timedelta_seconds_fail():
         stored = datetime.fromisoformat(scored_at).replace(tzinfo=None)
         return (now.replace(tzinfo=None) - stored).total_seconds() / 3600
 
-    failures = [grade("02.3", naive, seed).passed for seed in SEEDS]
-    assert failures.count(False) >= 8, failures
+    refused("02.3", naive, "your age in hours")
 
 
 def test_02b_1_the_fastest_per_row_engine_fails():
@@ -186,8 +185,7 @@ def test_05_2_a_window_from_the_list_or_a_rule_without_the_cap_fail():
                 return window
         return None
 
-    failures = [grade("05.2", unsorted, seed).passed for seed in SEEDS]
-    assert failures.count(False) >= 8, failures
+    refused("05.2", unsorted, "a smaller window of the list also does")
 
 
 def test_06_1_the_printed_name_and_the_library_function_fail():

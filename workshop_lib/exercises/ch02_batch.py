@@ -126,8 +126,9 @@ def _staleness_cases(seed: int) -> list[tuple[str, datetime]]:
     """Stored-at strings in several time zones, read at instants from minutes to weeks later."""
     rng = random.Random(seed)
     cases = []
-    for span_hours in (rng.uniform(0.2, 20), rng.uniform(26, 60), rng.uniform(100, 400)):
-        offset = timedelta(hours=rng.choice([0, 2, -5, 5.5]))
+    spans = (rng.uniform(0.2, 20), rng.uniform(26, 60), rng.uniform(100, 400))
+    for span_hours, offset_hours in zip(spans, rng.sample([0, 2, -5, 5.5], 3), strict=True):
+        offset = timedelta(hours=offset_hours)  # at least two cases outside UTC
         scored = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.uniform(0, 3e7))
         local = scored.astimezone(timezone(offset)).replace(microsecond=rng.randint(0, 999) * 1000)
         now = (local + timedelta(hours=span_hours)).astimezone(UTC).replace(microsecond=0)

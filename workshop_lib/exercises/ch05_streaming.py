@@ -86,7 +86,8 @@ def _throughput(window_ms: float, rate: float, fixed_ms: float, per_event_ms: fl
 
 
 def _window_cases(seed: int) -> list[tuple[list[float], float, float, float, int]]:
-    """Shuffled window lists; the answer is in the middle, the smallest, or no window at all.
+    """Window lists (the first in descending order, the others shuffled); the answer is in the
+    middle, the smallest, or no window at all (in the second case only because of the cap).
 
     No window's throughput is within 0.5 % of the rate, so the answer is never a near tie.
     """
@@ -107,9 +108,15 @@ def _window_cases(seed: int) -> list[tuple[list[float], float, float, float, int
         if any(abs(r - 1) < 0.005 for r in rates):
             continue
         answer = _smallest(windows, rate, fixed_ms, per_event_ms, cap)
-        if kind == 0 and answer in (None, windows[0]):
+        if kind == 0 and answer in (None, windows[0], windows[-1]):
             continue
-        rng.shuffle(windows)
+        uncapped = _smallest(windows, rate, fixed_ms, per_event_ms, 10**12)
+        if len(cases) == 1 and uncapped is None:  # without the cap, a window would keep up
+            continue
+        if len(cases) == 0:
+            windows.reverse()  # a larger window that keeps up comes first: order matters
+        else:
+            rng.shuffle(windows)
         cases.append((windows, rate, fixed_ms, per_event_ms, cap))
     return cases
 
