@@ -201,6 +201,14 @@ def test_06_1_the_printed_name_and_the_library_function_fail():
         "below the teacher's",
     )
 
+    def best_auc(table, auc_drop, max_ms):  # measures the drop from the best, not the teacher
+        good = table[
+            (table["roc_auc"] >= table["roc_auc"].max() - auc_drop) & (table["p50_ms"] <= max_ms)
+        ]
+        return good["size_kb"].idxmin() if len(good) else None
+
+    refused("06.1", best_auc, "it qualifies, but another is smaller")
+
 
 def test_06_2_a_two_valued_guess_fitted_to_the_three_models_fails():
     with pytest.raises(TypeError, match="not measured_ratio=, sizes="):
