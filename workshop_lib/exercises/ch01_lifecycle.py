@@ -3,117 +3,224 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 
 import numpy as np
-from sklearn.metrics import recall_score
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
 
-from workshop_lib import data, training
-from workshop_lib.exercises.core import Exercise, close_to, register
+from workshop_lib import data, schema, training
+from workshop_lib.exercises.core import Exercise, as_number, needs_function, register
 from workshop_lib.registry import Registry, RegistryError
 
 
-def _evaluation_context() -> dict:
-    rng = np.random.default_rng(0)
-    y_true = rng.integers(0, 2, 500)
-    proba = np.clip(y_true * 0.3 + rng.random(500) * 0.7, 0, 1)
-    return {"y_true": y_true, "proba": proba}
+# -- 01.1 · recall of the decline rule -------------------------------------------------------
+def _recall_cases(seed: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Labels and probabilities of several sizes; some probabilities sit exactly on the cut."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for threshold in (0.5, float(rng.choice([0.2, 0.3, 0.35, 0.4])), rng.choice([0.6, 0.7])):
+        size = int(rng.integers(300, 2_000))
+        y_true = (rng.random(size) < rng.uniform(0.15, 0.4)).astype(int)
+        proba = np.clip(y_true * 0.3 + rng.random(size) * 0.7, 0, 1).round(3)
+        proba[rng.random(size) < 0.08] = threshold
+        cases.append((y_true, proba, float(threshold)))
+    return cases
 
 
-def _solution_recall(y_true, proba):
-    declined = proba >= 0.5
-    return (declined & (y_true == 1)).sum() / (y_true == 1).sum()
+def _recall(y_true: np.ndarray, declined: np.ndarray) -> float:
+    return float((declined & (y_true == 1)).sum() / (y_true == 1).sum())
 
 
-def _check_recall(answer, y_true, proba) -> tuple[bool, str]:
-    expected = recall_score(y_true, proba >= 0.5)
-    precision_like = (y_true[proba >= 0.5] == 1).mean()
-    if np.isclose(float(answer), precision_like) and not np.isclose(expected, precision_like):
-        return False, "that is the precision: recall divides by the defaults that happened"
-    return close_to(answer, expected, rel=1e-6, what="recall at 0.5")
+def _check_recall(answer: Callable, seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "recall_at(y_true, proba, threshold)")) is not None:
+        return False, problem
+    for y_true, proba, threshold in _recall_cases(seed):
+        where = f"{len(y_true)} hidden applications at threshold {threshold:g}"
+        got = as_number(answer(y_true.copy(), proba.copy(), threshold), where)
+        expected = _recall(y_true, proba >= threshold)
+        if np.isclose(got, expected, rtol=1e-9):
+            continue
+        declined = proba >= threshold
+        if declined.any() and np.isclose(got, (y_true[declined] == 1).mean()):
+            return False, (
+                f"on {where} your function gives the precision: recall divides by the "
+                "defaults that happened"
+            )
+        if np.isclose(got, _recall(y_true, proba > threshold)):
+            return False, (
+                f"on {where} your function leaves out the applicants whose probability equals "
+                "the threshold: the rule declines proba >= threshold"
+            )
+        if threshold != 0.5 and np.isclose(got, _recall(y_true, proba >= 0.5)):
+            return False, f"on {where} your function gives the recall at 0.5: use `threshold`"
+        return False, f"on {where} your function says {got:.4f}, not the recall"
+    return True, "recall = declined defaulters / all defaulters, right at three thresholds"
+
+
+def _solution_recall() -> Callable:
+    def recall_at(y_true, proba, threshold):
+        declined = proba >= threshold
+        return (declined & (y_true == 1)).sum() / (y_true == 1).sum()
+
+    return recall_at
 
 
 register(
     Exercise(
         id="01.1",
-        prompt="Compute the recall of the decline rule at threshold 0.5 from `y_true` and `proba`.",
-        hint="recall = declined defaulters / all defaulters; declined means proba >= 0.5",
+        prompt="Write recall_at(y_true, proba, threshold): the recall of the rule 'decline when "
+        "proba >= threshold', with numpy only.",
+        hint="recall = declined defaulters / all defaulters; declined means proba >= threshold",
         checker=_check_recall,
         solution=_solution_recall,
-        example_context=_evaluation_context,
-        wrong_answer=lambda y_true, proba: (y_true[proba >= 0.5] == 1).mean(),
+        wrong_answer=lambda: lambda y_true, proba, threshold: (y_true[proba >= threshold]).mean(),
     )
 )
 
 
-def _packaging_context() -> dict:
-    registry = Registry(tempfile.mkdtemp(prefix="exercise-01-2-"))
-    train_frame = data.make_applications(5_000, seed=21)
-    holdout = data.make_applications(2_000, seed=22)
-    return {"registry": registry, "train_frame": train_frame, "holdout": holdout}
+# -- 01.2 · package a trained model ----------------------------------------------------------
+SAME_MODEL_GAP = 0.005  # mean |probability difference| allowed from a fit on the same table
 
 
-def _solution_package(registry, train_frame, holdout):
-    result = training.train(train_frame, holdout, kind="logistic")
-    return registry.register(
-        result.model,
-        metrics=result.metrics,
-        data_fingerprint=data.fingerprint(train_frame),
-        kind=result.kind,
-        threshold=result.threshold,
+def _check_package(answer: Callable, seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "package(registry, train_frame, holdout)")) is not None:
+        return False, problem
+    seeds = [int(s) for s in np.random.default_rng(seed).integers(1, 1_000_000, 3)]
+    train_frame = data.make_applications(3_000, seed=seeds[0])
+    holdout = data.make_applications(1_500, seed=seeds[1], first_id=100_001)
+    hidden = data.make_applications(2_000, seed=seeds[2], first_id=200_001)
+    with tempfile.TemporaryDirectory(prefix="exercise-01-2-") as folder:
+        registry = Registry(folder)
+        version = answer(registry, train_frame.copy(), holdout.copy())
+        if version is None:
+            return False, "package returned None: return the version string register() returns"
+        try:
+            metadata = registry.verify(str(version))
+            model = registry.load(str(version)).model
+        except RegistryError as error:
+            return False, f"the registry cannot find or verify version {version!r}: {error}"
+        if metadata["kind"] != "logistic":
+            return False, f"version {version} holds a {metadata['kind']} model, not a logistic one"
+        if metadata["data_fingerprint"] != data.fingerprint(train_frame):
+            return False, f"version {version} records a data fingerprint that is not train_frame's"
+        try:
+            proba = model.predict_proba(hidden[schema.FEATURES])[:, 1]
+        except NotFittedError:
+            return False, f"version {version} holds a model that was never fitted: train it first"
+    reference = training.build_pipeline("logistic").fit(*training.split_features(train_frame))
+    gap = float(np.abs(proba - reference.predict_proba(hidden[schema.FEATURES])[:, 1]).mean())
+    if gap > SAME_MODEL_GAP:
+        return False, (
+            f"version {version}'s probabilities on hidden applications differ by {gap:.3f} on "
+            f"average from a logistic model fitted on train_frame (tolerance {SAME_MODEL_GAP}): "
+            "it was not trained on train_frame"
+        )
+    auc = roc_auc_score(
+        holdout[schema.TARGET_COLUMN], model.predict_proba(holdout[schema.FEATURES])[:, 1]
     )
+    recorded = metadata["metrics"].get("roc_auc")
+    if recorded is None or not np.isclose(float(recorded), auc, atol=1e-6):
+        return False, (
+            f"version {version} records ROC AUC {recorded!r}, but the model scores {auc:.4f} on "
+            "holdout: record the metrics measured on holdout"
+        )
+    return True, f"version {version}: a fitted logistic model, verified, traceable to its data"
 
 
-def _check_package(answer, registry, train_frame, holdout) -> tuple[bool, str]:
-    try:
-        metadata = registry.verify(str(answer))
-    except RegistryError as error:
-        return False, f"the registry cannot find or verify that version: {error}"
-    if metadata["kind"] != "logistic":
-        return False, f"version {answer} holds a {metadata['kind']} model, not a logistic one"
-    if metadata["data_fingerprint"] != data.fingerprint(train_frame):
-        return False, "the recorded data fingerprint is not the one of `train_frame`"
-    return True, f"version {answer} is registered, verified, and traceable to its data"
+def _solution_package() -> Callable:
+    def package(registry, train_frame, holdout):
+        result = training.train(train_frame, holdout, kind="logistic")
+        return registry.register(
+            result.model,
+            metrics=result.metrics,
+            data_fingerprint=data.fingerprint(train_frame),
+            kind=result.kind,
+            threshold=result.threshold,
+        )
+
+    return package
 
 
 register(
     Exercise(
         id="01.2",
-        prompt="Train a logistic model on `train_frame`, register it in `registry`; answer with "
-        "the version string register() returns.",
+        prompt="Write package(registry, train_frame, holdout): train a logistic model on "
+        "`train_frame`, measure it on `holdout`, register it in `registry` and return the "
+        "version register() gives.",
         hint="training.train(train_frame, holdout, kind='logistic'), then registry.register(...) "
-        "with data_fingerprint=data.fingerprint(train_frame)",
+        "with its metrics and data_fingerprint=data.fingerprint(train_frame)",
         checker=_check_package,
         solution=_solution_package,
-        example_context=_packaging_context,
-        wrong_answer=lambda registry, train_frame, holdout: "9.9.9",
+        wrong_answer=lambda: lambda registry, train_frame, holdout: "9.9.9",
     )
 )
 
 
-def _drift_context() -> dict:
-    return {"auc_by_scenario": {"reference": 0.80, "data_drift": 0.81, "concept_drift": 0.72}}
+# -- 01.3 · which scenario hurts most --------------------------------------------------------
+_SCENARIOS = ("data_drift", "concept_drift", "label_delay", "new_channel", "rate_hike", "recession")
 
 
-def _solution_drift(auc_by_scenario):
-    return min(auc_by_scenario, key=auc_by_scenario.get)
+def _drift_cases(seed: int) -> list[dict[str, float]]:
+    """ROC AUC by scenario: the worst one varies, and in the last case none is worse."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for index in range(4):
+        names = list(rng.choice(_SCENARIOS, int(rng.integers(2, 5)), replace=False))
+        reference = round(float(rng.uniform(0.72, 0.85)), 3)
+        low, high = (0.01, 0.05) if index == 3 else (-0.08, 0.02)
+        aucs = {str(n): round(reference + float(rng.uniform(low, high)), 3) for n in names}
+        if len(set(aucs.values())) < len(aucs):  # a tie: nudge so one scenario is the worst
+            first = next(iter(aucs))
+            aucs[first] -= 0.0015
+        ordered = [(n, aucs[n]) for n in names]
+        position = int(rng.integers(len(ordered) + 1))
+        ordered.insert(position, ("reference", reference))
+        cases.append(dict(ordered))
+    return cases
 
 
-def _check_drift(answer, auc_by_scenario) -> tuple[bool, str]:
-    if answer not in auc_by_scenario:
-        return False, f"answer with one of {sorted(auc_by_scenario)}"
-    if answer != min(auc_by_scenario, key=auc_by_scenario.get):
-        return False, f"the model still ranks {answer!r} applicants about as well as before"
-    return True, "yes: the inputs look the same, but the rule linking them to default changed"
+def _worst(auc_by_scenario: dict[str, float]) -> str | None:
+    reference = auc_by_scenario["reference"]
+    worse = {n: v for n, v in auc_by_scenario.items() if n != "reference" and v < reference}
+    return min(worse, key=worse.__getitem__) if worse else None
+
+
+def _check_drift(answer: Callable, seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "most_harmful(auc_by_scenario)")) is not None:
+        return False, problem
+    for aucs in _drift_cases(seed):
+        got, expected = answer(dict(aucs)), _worst(aucs)
+        if got == expected:
+            continue
+        shown = ", ".join(f"{n} {v:.3f}" for n, v in aucs.items())
+        if got == "reference":
+            return False, f"for {shown} your function names the reference: it is not a scenario"
+        if expected is None:
+            return False, f"for {shown} your function says {got!r}: no scenario lowers the ROC AUC"
+        return False, f"for {shown} your function says {got!r}: another scenario hurts more"
+    return True, "the scenario with the largest drop below the reference, or None"
+
+
+def _solution_drift() -> Callable:
+    def most_harmful(auc_by_scenario):
+        reference = auc_by_scenario["reference"]
+        worse = {n: auc for n, auc in auc_by_scenario.items() if auc < reference}
+        return min(worse, key=worse.get) if worse else None
+
+    return most_harmful
 
 
 register(
     Exercise(
         id="01.3",
-        prompt="Which scenario hurts the model's ROC AUC most? Answer with its name.",
-        hint="compare the ROC AUC column of the table above; the lowest is the most harmful",
+        prompt="Write most_harmful(auc_by_scenario): from a dict scenario -> ROC AUC that "
+        "includes 'reference', return the scenario that lowers the ROC AUC most below the "
+        "reference, or None when none lowers it.",
+        hint="compare each scenario with auc_by_scenario['reference']; min(..., key=...) picks "
+        "the lowest of the ones below it",
         checker=_check_drift,
         solution=_solution_drift,
-        example_context=_drift_context,
-        wrong_answer=lambda auc_by_scenario: "data_drift",
+        wrong_answer=lambda: lambda auc_by_scenario: "concept_drift",
     )
 )

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 
-from workshop_lib.exercises.core import Exercise, close_to, register
+from workshop_lib.exercises.core import Exercise, as_number, close_to, needs_function, register
 
 MB = 1_000_000
 ROWS_TOLERANCE = 0.001  # within 0.1 % of the exact row count (round, int or ceil all pass)
 RowsPerPartition = Callable[[pd.DataFrame, float], float]
 
 
-def _sizing_cases() -> list[tuple[pd.DataFrame, int]]:
+def _sizing_cases(seed: int) -> list[tuple[pd.DataFrame, int]]:
     """Partitions the notebook never showed: other row counts, column sets and targets."""
     from workshop_lib import data
     from workshop_lib.batch import INPUT_COLUMNS
 
-    rng = random.Random(20250201)
+    rng = random.Random(seed)
     cases: list[tuple[pd.DataFrame, int]] = []
-    for seed in (101, 202, 303):
+    for _ in range(3):
         columns = [INPUT_COLUMNS[0], *rng.sample(INPUT_COLUMNS[1:], rng.randint(4, 10))]
-        sample = data.make_applications(rng.randint(2_000, 9_000), seed=seed)[columns]
+        rows = rng.randint(2_000, 9_000)
+        sample = data.make_applications(rows, seed=rng.randint(1, 10**6))[columns]
         cases.append((sample, rng.choice([40, 64, 128, 200, 250])))
     return cases
 
@@ -42,13 +43,14 @@ def _solution_rows_per_partition() -> RowsPerPartition:
     return rows_per_partition
 
 
-def _check_rows_per_partition(answer: RowsPerPartition) -> tuple[bool, str]:
-    if not callable(answer):
-        return False, f"pass your function itself, not {answer!r}"
-    for sample, target_mb in _sizing_cases():
-        got, expected = answer(sample.copy(), target_mb), _exact_rows(sample, target_mb)
+def _check_rows_per_partition(answer: RowsPerPartition, seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "rows_per_partition(sample, target_mb)")) is not None:
+        return False, problem
+    for sample, target_mb in _sizing_cases(seed):
         where = f"a {len(sample):,}-row partition of {sample.shape[1]} columns at {target_mb} MB"
-        if not float(got) > 0:
+        got = as_number(answer(sample.copy(), target_mb), where)
+        expected = _exact_rows(sample, target_mb)
+        if not got > 0:
             return False, f"for {where} your function says {got!r}: a partition holds rows"
         if abs(float(got) - expected) > ROWS_TOLERANCE * expected:
             size_mb = float(got) * target_mb / expected
@@ -78,23 +80,34 @@ register(
 )
 
 
-def _schedule_context() -> dict:
-    return {"after": datetime(2025, 1, 31, 12, 0, tzinfo=UTC)}
+def _weekday_fires(after: datetime, count: int) -> list[datetime]:
+    """The next ``count`` weekday 06:00 UTC instants strictly after ``after``."""
+    day = after.replace(hour=6, minute=0, second=0, microsecond=0)
+    fires: list[datetime] = []
+    while len(fires) < count:
+        if day > after and day.weekday() < 5:
+            fires.append(day)
+        day += timedelta(days=1)
+    return fires
 
 
-def _solution_weekday_cron(after):
-    return "0 6 * * 1-5"
-
-
-def _check_weekday_cron(answer, after) -> tuple[bool, str]:
+def _check_weekday_cron(answer: str, seed: int) -> tuple[bool, str]:
     from workshop_lib.batch.scheduling import next_fire_times
 
-    fires = next_fire_times(str(answer), after, 6)
-    labels = [f.strftime("%a %H:%M") for f in fires]
-    expected = ["Mon 06:00", "Tue 06:00", "Wed 06:00", "Thu 06:00", "Fri 06:00", "Mon 06:00"]
-    if labels == expected:
-        return True, f"{answer!r} fires {', '.join(labels[:3])}, ..."
-    return False, f"{answer!r} fires {', '.join(labels)}"
+    if not isinstance(answer, str):
+        return False, f"answer with a cron expression (a str), not {type(answer).__name__}"
+    rng = random.Random(seed)
+    for _ in range(3):
+        after = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 2 * 525_600))
+        fires = next_fire_times(answer, after, 8)
+        if fires != _weekday_fires(after, 8):
+            labels = ", ".join(f.strftime("%a %d %b %H:%M") for f in fires)
+            return False, f"after {after:%a %d %b %Y %H:%M} UTC, {answer!r} fires {labels}"
+    return True, f"{answer!r} fires at 06:00 on every weekday and never at the weekend"
+
+
+def _solution_weekday_cron() -> str:
+    return "0 6 * * 1-5"  # minute 0, hour 6, any day of the month, any month, Monday-Friday
 
 
 register(
@@ -104,41 +117,58 @@ register(
         hint="fields: minute hour day-of-month month day-of-week; Monday is 1, Friday is 5",
         checker=_check_weekday_cron,
         solution=_solution_weekday_cron,
-        example_context=_schedule_context,
-        wrong_answer=lambda after: "0 6 * * *",
+        wrong_answer=lambda: "0 6 * * *",
     )
 )
 
 
-def _staleness_context() -> dict:
-    return {
-        "scored_at": "2025-01-31T02:41:07.250+00:00",
-        "now": datetime(2025, 2, 1, 9, 15, tzinfo=UTC),
-    }
+def _staleness_cases(seed: int) -> list[tuple[str, datetime]]:
+    """Stored-at strings in several time zones, read at instants from minutes to weeks later."""
+    rng = random.Random(seed)
+    cases = []
+    spans = (rng.uniform(0.2, 20), rng.uniform(26, 60), rng.uniform(100, 400))
+    for span_hours, offset_hours in zip(spans, rng.sample([0, 2, -5, 5.5], 3), strict=True):
+        offset = timedelta(hours=offset_hours)  # at least two cases outside UTC
+        scored = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.uniform(0, 3e7))
+        local = scored.astimezone(timezone(offset)).replace(microsecond=rng.randint(0, 999) * 1000)
+        now = (local + timedelta(hours=span_hours)).astimezone(UTC).replace(microsecond=0)
+        cases.append((local.isoformat(timespec="milliseconds"), now))
+    return cases
 
 
-def _solution_age_hours(scored_at, now):
-    return (now - datetime.fromisoformat(scored_at)).total_seconds() / 3600
+def _check_age_hours(answer: Callable[[str, datetime], float], seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "age_hours(scored_at, now)")) is not None:
+        return False, problem
+    for scored_at, now in _staleness_cases(seed):
+        expected = (now - datetime.fromisoformat(scored_at)) / timedelta(hours=1)
+        where = f"scored_at={scored_at!r}, now={now.isoformat()}"
+        passed, message = close_to(
+            as_number(answer(scored_at, now), where), expected, rel=1e-4, what="age in hours"
+        )
+        if not passed:
+            return False, f"for {where}: {message}"
+    return True, "right from minutes to weeks, in every time zone: the age decides staleness"
 
 
-def _check_age_hours(answer, scored_at, now) -> tuple[bool, str]:
-    expected = (now - datetime.fromisoformat(scored_at)) / timedelta(hours=1)
-    return close_to(answer, expected, rel=1e-4, what="age in hours")
+def _solution_age_hours() -> Callable[[str, datetime], float]:
+    def age_hours(scored_at, now):
+        return (now - datetime.fromisoformat(scored_at)).total_seconds() / 3600
+
+    return age_hours
 
 
 register(
     Exercise(
         id="02.3",
         prompt=(
-            "A prediction was stored at `scored_at` (an ISO string). How many hours old is it "
-            "at `now`?"
+            "Write age_hours(scored_at, now): how many hours old a prediction stored at "
+            "`scored_at` (an ISO string with a time zone) is at `now` (an aware datetime)."
         ),
         hint="datetime.fromisoformat reads the string; subtract, then total_seconds() / 3600",
         checker=_check_age_hours,
         solution=_solution_age_hours,
-        example_context=_staleness_context,
-        wrong_answer=lambda scored_at, now: (
-            (now - datetime.fromisoformat(scored_at)).seconds / 3600
+        wrong_answer=lambda: (
+            lambda scored_at, now: (now - datetime.fromisoformat(scored_at)).seconds / 3600
         ),
     )
 )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
-from workshop_lib.exercises.core import Exercise, close_to, register
+from workshop_lib.exercises.core import Exercise, as_number, close_to, needs_function, register
 from workshop_lib.realtime.api_contract import BatchRequest
 from workshop_lib.schema import EXAMPLE_APPLICATION
 
@@ -16,19 +15,19 @@ _EXAMPLE = EXAMPLE_APPLICATION
 
 
 # 03.1: a p99 function, run on latencies the notebook never measured ---------------------------
-def _hidden_latencies_s() -> list[np.ndarray]:
+def _hidden_latencies_s(seed: int) -> list[np.ndarray]:
     """Latency samples in seconds with long tails, of several sizes (not the notebook's)."""
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(seed)
     return [
         rng.lognormal(mean=np.log(0.004), sigma=sigma, size=size)
         for sigma, size in ((0.3, 200), (0.8, 1_000), (1.2, 57))
     ]
 
 
-def _p99_checker(answer: Callable[[np.ndarray], float]) -> tuple[bool, str]:
-    if not callable(answer):
-        return False, f"pass your function itself (p99_ms), not {answer!r}"
-    for sample in _hidden_latencies_s():
+def _p99_checker(answer: Callable[[np.ndarray], float], seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "p99_ms(latencies_s)")) is not None:
+        return False, problem
+    for sample in _hidden_latencies_s(seed):
         expected = float(np.percentile(sample, 99)) * 1_000
         got = answer(sample.copy())
         if got is None:
@@ -59,7 +58,9 @@ register(
 
 
 # 03.2: a valid /predict/batch body --------------------------------------------------------------
-def _batch_checker(answer: dict) -> tuple[bool, str]:
+def _batch_checker(answer: dict, seed: int) -> tuple[bool, str]:
+    if not isinstance(answer, dict):
+        return False, f"the body is a dict (JSON object), not {type(answer).__name__}"
     try:
         body = BatchRequest.model_validate(answer)
     except ValidationError as error:
@@ -91,31 +92,46 @@ register(
 )
 
 
-# 03.3: Little's law -----------------------------------------------------------------------------
-def _little_context() -> dict[str, Any]:
-    return {"concurrency": 32, "mean_latency_ms": 80.0}
+# 03.3: Little's law, as a function -------------------------------------------------------------
+def _little_cases(seed: int) -> list[tuple[int, float]]:
+    rng = np.random.default_rng(seed)
+    return [
+        (int(rng.integers(1, 8)), float(rng.uniform(0.5, 5))),
+        (int(rng.integers(10, 200)), float(rng.uniform(20, 400))),
+        (int(rng.integers(200, 2_000)), float(rng.uniform(400, 3_000))),
+    ]
 
 
-def _little_checker(answer: float, concurrency: int, mean_latency_ms: float) -> tuple[bool, str]:
-    expected = concurrency / (mean_latency_ms / 1_000)
-    return close_to(answer, expected, rel=0.01, what="throughput (requests/s)")
+def _little_checker(answer: Callable[[int, float], float], seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "throughput(in_flight, mean_latency_ms)")) is not None:
+        return False, problem
+    for in_flight, latency_ms in _little_cases(seed):
+        where = f"{in_flight} requests in flight at a mean latency of {latency_ms:.1f} ms"
+        got = as_number(answer(in_flight, latency_ms), where)
+        passed, message = close_to(got, in_flight / (latency_ms / 1_000), 0.001, "requests/s")
+        if not passed:
+            return False, f"with {where}: {message}"
+    return True, "throughput = requests in flight / time each spends in the system (seconds)"
 
 
-def _little_solution(concurrency: int, mean_latency_ms: float) -> float:
-    return concurrency / (mean_latency_ms / 1_000)
+def _little_solution() -> Callable[[int, float], float]:
+    def throughput(in_flight, mean_latency_ms):
+        return in_flight / (mean_latency_ms / 1_000)  # Little's law: L = throughput x W
+
+    return throughput
 
 
 register(
     Exercise(
         id="03.3",
         prompt=(
-            "With `concurrency` requests always in flight and a mean latency of "
-            "`mean_latency_ms`, how many requests per second does the server answer?"
+            "Write throughput(in_flight, mean_latency_ms): with `in_flight` requests always in "
+            "flight and a mean latency of `mean_latency_ms`, how many requests per second does "
+            "the server answer?"
         ),
         hint="Little's law: in flight = throughput x time in the system (use seconds).",
         checker=_little_checker,
         solution=_little_solution,
-        example_context=_little_context,
-        wrong_answer=lambda concurrency, mean_latency_ms: 1_000 / mean_latency_ms,
+        wrong_answer=lambda: lambda in_flight, mean_latency_ms: 1_000 / mean_latency_ms,
     )
 )

@@ -1,77 +1,109 @@
-"""Exercises of chapter 04 (the Streamlit front end)."""
+"""Exercises of chapter 04 (the Streamlit front end), as functions checked on fresh cases."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+import random
+from collections.abc import Callable
 
-from workshop_lib.exercises.core import Exercise, register
+from workshop_lib.exercises.core import Exercise, needs_function, register
 
 
 # 04.1: how many batch calls a CSV upload takes --------------------------------------------------
-def _calls_context() -> dict[str, Any]:
-    return {"rows": 2_345, "max_rows": 1_000}
+def _calls_cases(seed: int) -> list[tuple[int, int]]:
+    """A remainder, an exact multiple, and a file smaller than one call."""
+    rng = random.Random(seed)
+    max_rows = rng.choice([100, 250, 500, 1_000, 2_000])
+    return [
+        (max_rows * rng.randint(2, 40) + rng.randint(1, max_rows - 1), max_rows),
+        (max_rows * rng.randint(2, 40), max_rows),
+        (rng.randint(1, max_rows - 1), max_rows),
+    ]
 
 
-def _calls_checker(answer: int, rows: int, max_rows: int) -> tuple[bool, str]:
-    expected = math.ceil(rows / max_rows)
-    if int(answer) != answer:
-        return False, "a number of requests is a whole number"
-    if answer < expected:
-        return False, f"{answer} calls of {max_rows} rows cannot carry {rows} rows"
-    if answer > expected:
-        return False, f"{answer} calls is more than needed"
-    return True, f"{answer} calls of at most {max_rows} rows"
+def _calls_checker(answer: Callable[[int, int], int], seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "calls_needed(rows, max_rows)")) is not None:
+        return False, problem
+    for rows, max_rows in _calls_cases(seed):
+        got, expected = answer(rows, max_rows), math.ceil(rows / max_rows)
+        where = f"a {rows:,}-row CSV and {max_rows:,} rows per call"
+        if isinstance(got, bool) or not isinstance(got, int | float) or got != int(got):
+            return False, f"for {where} your function says {got!r}: calls are a whole number"
+        if got < expected:
+            return False, f"for {where} your function says {got}: they cannot carry every row"
+        if got > expected:
+            return False, f"for {where} your function says {got}: one call fewer carries them all"
+    return True, "round up: the last call carries the rows left over (and none is empty)"
 
 
-def _calls_solution(rows: int, max_rows: int) -> int:
-    return math.ceil(rows / max_rows)
+def _calls_solution() -> Callable[[int, int], int]:
+    def calls_needed(rows, max_rows):
+        return math.ceil(rows / max_rows)
+
+    return calls_needed
 
 
 register(
     Exercise(
         id="04.1",
-        prompt="How many /predict/batch calls (`max_rows` rows each) does a `rows`-row CSV take?",
+        prompt="Write calls_needed(rows, max_rows): how many /predict/batch calls, each of at "
+        "most `max_rows` rows, a `rows`-row CSV takes.",
         hint="The last call carries the rows left over: round up, not down.",
         checker=_calls_checker,
         solution=_calls_solution,
-        example_context=_calls_context,
-        wrong_answer=lambda rows, max_rows: rows // max_rows,
+        wrong_answer=lambda: lambda rows, max_rows: rows // max_rows + 1,
     )
 )
 
 
 # 04.2: the address of an app behind the Jupyter proxy -------------------------------------------
-def _proxy_context() -> dict[str, Any]:
-    return {"prefix": "/user/ada-123/", "port": 8501}
+def _proxy_cases(seed: int) -> list[tuple[str, int]]:
+    rng = random.Random(seed)
+    users = ["ada", "grace", "alan", "katherine", "edsger"]
+    cases = []
+    for slash in ("/", "", "/"):
+        prefix = f"/user/{rng.choice(users)}-{rng.randint(1, 9_999)}{slash}"
+        cases.append((prefix, rng.randint(8_000, 9_999)))
+    return cases
 
 
-def _proxy_checker(answer: str, prefix: str, port: int) -> tuple[bool, str]:
-    expected = f"{prefix.rstrip('/')}/proxy/{port}/"
-    if answer.rstrip("/") == expected.rstrip("/"):
-        return True, f"open {expected}"
-    if "proxy" not in answer:
-        return False, "the address must go through the Jupyter server's proxy"
-    if str(port) not in answer:
-        return False, "the address must name the app's port"
-    return False, f"{answer!r} is not the proxied address"
+def _proxy_checker(answer: Callable[[str, int], str], seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "proxied_path(prefix, port)")) is not None:
+        return False, problem
+    for prefix, port in _proxy_cases(seed):
+        got = answer(prefix, port)
+        expected = f"{prefix.rstrip('/')}/proxy/{port}/"
+        if not isinstance(got, str):
+            return False, f"for prefix {prefix!r} your function returns {got!r}, not a path"
+        if got.rstrip("/") == expected.rstrip("/"):
+            continue
+        where = f"for prefix {prefix!r} and port {port} your function says {got!r}"
+        if "proxy" not in got:
+            return False, f"{where}: the path must go through the Jupyter server's proxy"
+        if not got.startswith(prefix.rstrip("/") + "/"):
+            return False, f"{where}: the path starts with the prefix (one slash between parts)"
+        return False, f"{where}: not the proxied path of that port"
+    return True, "<prefix>/proxy/<port>/, with or without the prefix's trailing slash"
 
 
-def _proxy_solution(prefix: str, port: int) -> str:
-    return f"{prefix.rstrip('/')}/proxy/{port}/"
+def _proxy_solution() -> Callable[[str, int], str]:
+    def proxied_path(prefix, port):
+        return f"{prefix.rstrip('/')}/proxy/{port}/"
+
+    return proxied_path
 
 
 register(
     Exercise(
         id="04.2",
         prompt=(
-            "On Binder, JUPYTERHUB_SERVICE_PREFIX is `prefix`. Which path opens the app "
-            "listening on `port`?"
+            "Write proxied_path(prefix, port): on Binder, JUPYTERHUB_SERVICE_PREFIX is `prefix`; "
+            "return the path that opens the app listening on `port`."
         ),
-        hint="jupyter-server-proxy serves <prefix>/proxy/<port>/.",
+        hint="jupyter-server-proxy serves <prefix>/proxy/<port>/; a prefix may or may not end "
+        "with a slash",
         checker=_proxy_checker,
         solution=_proxy_solution,
-        example_context=_proxy_context,
-        wrong_answer=lambda prefix, port: f"http://127.0.0.1:{port}/",
+        wrong_answer=lambda: lambda prefix, port: f"{prefix}proxy/{port}/",
     )
 )

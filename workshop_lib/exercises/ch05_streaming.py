@@ -6,16 +6,16 @@ import math
 import random
 from collections.abc import Callable
 
-from workshop_lib.exercises.core import Exercise, register
+from workshop_lib.exercises.core import Exercise, as_number, needs_function, register
 
 
-def _batch_cases() -> list[tuple[float, float, int]]:
+def _batch_cases(seed: int) -> list[tuple[float, float, int]]:
     """Random cases the notebook never showed, drawn so that each rule decides some of them.
 
     A third hold less than one event per window (the batch-of-one floor), a third more than
     the cap, and the rest fall in between with a fractional size (so rounding is wrong too).
     """
-    rng = random.Random(5051)
+    rng = random.Random(seed)
     cases: list[tuple[float, float, int]] = []
     for index in range(30):
         window_s = rng.uniform(0.002, 0.2)
@@ -34,12 +34,14 @@ def _reference_batch_size(rate: float, window_s: float, max_batch: int) -> float
     return min(max_batch, max(1.0, rate * window_s))
 
 
-def _check_batch_size(answer: Callable[[float, float, int], float]) -> tuple[bool, str]:
-    if not callable(answer):
-        return False, f"pass your function itself, not {answer!r}"
-    for rate, window_s, max_batch in _batch_cases():
+def _check_batch_size(answer: Callable[[float, float, int], float], seed: int) -> tuple[bool, str]:
+    if (
+        problem := needs_function(answer, "expected_batch_size(rate, window_s, max_batch)")
+    ) is not None:
+        return False, problem
+    for rate, window_s, max_batch in _batch_cases(seed):
         expected = _reference_batch_size(rate, window_s, max_batch)
-        got = float(answer(rate, window_s, max_batch))
+        got = as_number(answer(rate, window_s, max_batch), f"{rate:,.1f} events/s")
         if not math.isclose(got, expected, rel_tol=1e-6):
             return False, (
                 f"at {rate:,.1f} events/s with a {window_s * 1_000:.2f} ms window and a cap of "
@@ -74,60 +76,104 @@ register(
 )
 
 
-def keeps_up(
-    window_ms: float, rate: float, fixed_ms: float, per_event_ms: float, max_batch: int
-) -> bool:
-    """Whether batches collected for ``window_ms`` are scored faster than events arrive."""
-    size = min(max_batch, max(1.0, rate * window_ms / 1_000))
-    return size / (fixed_ms + per_event_ms * size) * 1_000 >= rate
+Window = Callable[[list[float], float, float, float, int], float | None]
 
 
-def _check_window(answer: float, **context) -> tuple[bool, str]:
-    windows = context["windows"]
-    expected = _window_solution(**context)
-    if answer not in windows:
-        return False, f"{answer!r} is not one of the windows to choose from: {windows}"
-    if not keeps_up(answer, **{k: v for k, v in context.items() if k != "windows"}):
-        return False, f"with a {answer:g} ms window the batches are too small to keep up"
-    if answer != expected:
-        return False, f"{answer:g} ms keeps up, but a smaller window also does (lower latency)"
-    return True, f"{answer:g} ms: the shortest wait whose batches still amortise the fixed cost"
+def _throughput(window_ms: float, rate: float, fixed_ms: float, per_event_ms: float, cap: int):
+    """Events per second that batches collected for ``window_ms`` are scored at."""
+    size = min(cap, max(1.0, rate * window_ms / 1_000))
+    return size / (fixed_ms + per_event_ms * size) * 1_000
 
 
-def _window_solution(
-    windows: list[float], rate: float, fixed_ms: float, per_event_ms: float, max_batch: int
-) -> float:
-    for window_ms in sorted(windows):
-        size = min(max_batch, max(1, rate * window_ms / 1_000))
-        events_per_s = size / (fixed_ms + per_event_ms * size) * 1_000
-        if events_per_s >= rate:
-            return window_ms
-    raise ValueError("no window keeps up: the processor needs more capacity")
+def _window_cases(seed: int) -> list[tuple[list[float], float, float, float, int]]:
+    """Window lists (the first in descending order, the others shuffled); the answer is in the
+    middle, the smallest, or no window at all (in the second case only because of the cap).
+
+    No window's throughput is within 0.5 % of the rate, so the answer is never a near tie.
+    """
+    rng = random.Random(seed)
+    cases: list[tuple[list[float], float, float, float, int]] = []
+    while len(cases) < 6:
+        windows = sorted(rng.sample([0.5, 1, 2, 5, 10, 20, 50, 100, 200], rng.randint(4, 7)))
+        fixed_ms, per_event_ms = rng.uniform(1, 15), rng.uniform(0.005, 0.1)
+        cap = rng.choice([100, 250, 500, 1_000])
+        kind = len(cases) % 3  # 0: a middle window, 1: none keeps up, 2: any
+        if kind == 1:
+            rate = (
+                rng.uniform(1.05, 2) * 1_000 / per_event_ms * cap / (cap + fixed_ms / per_event_ms)
+            )
+        else:
+            rate = rng.uniform(100, 0.9 * 1_000 / per_event_ms)
+        rates = [_throughput(w, rate, fixed_ms, per_event_ms, cap) / rate for w in windows]
+        if any(abs(r - 1) < 0.005 for r in rates):
+            continue
+        answer = _smallest(windows, rate, fixed_ms, per_event_ms, cap)
+        if kind == 0 and answer in (None, windows[0], windows[-1]):
+            continue
+        uncapped = _smallest(windows, rate, fixed_ms, per_event_ms, 10**12)
+        if len(cases) == 1 and uncapped is None:  # without the cap, a window would keep up
+            continue
+        if len(cases) == 0:
+            windows.reverse()  # a larger window that keeps up comes first: order matters
+        else:
+            rng.shuffle(windows)
+        cases.append((windows, rate, fixed_ms, per_event_ms, cap))
+    return cases
 
 
-def _window_context() -> dict:
-    return {
-        "windows": [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0],
-        "rate": 4_000.0,
-        "fixed_ms": 8.0,
-        "per_event_ms": 0.04,
-        "max_batch": 500,
-    }
+def _smallest(windows, rate, fixed_ms, per_event_ms, cap) -> float | None:
+    keeping_up = [w for w in windows if _throughput(w, rate, fixed_ms, per_event_ms, cap) >= rate]
+    return min(keeping_up) if keeping_up else None
+
+
+def _check_window(answer: Window, seed: int) -> tuple[bool, str]:
+    signature = "smallest_window(windows, rate, fixed_ms, per_event_ms, max_batch)"
+    if (problem := needs_function(answer, signature)) is not None:
+        return False, problem
+    for windows, rate, fixed_ms, per_event_ms, cap in _window_cases(seed):
+        got = answer(list(windows), rate, fixed_ms, per_event_ms, cap)
+        expected = _smallest(windows, rate, fixed_ms, per_event_ms, cap)
+        if got == expected:
+            continue
+        where = (
+            f"for windows {windows} ms at {rate:,.0f} events/s, a batch costing {fixed_ms:.2f} + "
+            f"{per_event_ms:.3f} x size ms, at most {cap} per batch, your function says {got!r}"
+        )
+        if got is None:
+            return False, f"{where}, but a window of the list keeps up"
+        if got not in windows:
+            return False, f"{where}: not one of the windows"
+        speed = _throughput(got, rate, fixed_ms, per_event_ms, cap)
+        if speed < rate:
+            return False, f"{where}: its batches are scored at {speed:,.0f} events/s, too slow"
+        return False, f"{where}: it keeps up, but a smaller window of the list also does"
+    return True, "the shortest wait whose batches amortise the fixed cost, or None"
+
+
+def _window_solution() -> Window:
+    def smallest_window(windows, rate, fixed_ms, per_event_ms, max_batch):
+        for window_ms in sorted(windows):
+            size = min(max_batch, max(1, rate * window_ms / 1_000))
+            events_per_s = size / (fixed_ms + per_event_ms * size) * 1_000
+            if events_per_s >= rate:
+                return window_ms
+        return None  # no window keeps up: the processor needs more capacity
+
+    return smallest_window
 
 
 register(
     Exercise(
         id="05.2",
         prompt=(
-            "A batch costs fixed_ms + per_event_ms x size (you measured both). Which of "
-            "`windows` (ms) is the smallest that still keeps up with `rate` events/s? "
-            "Answer one number from the list."
+            "Write smallest_window(windows, rate, fixed_ms, per_event_ms, max_batch): a batch "
+            "costs fixed_ms + per_event_ms x size; return the smallest of `windows` (ms) whose "
+            "batches keep up with `rate` events/s, or None when none does."
         ),
-        hint="For each window, batch size = rate x window (capped); the processor keeps up "
-        "when size / batch cost >= rate. Smaller windows mean lower latency.",
+        hint="For each window, batch size = rate x window (capped, at least 1); the processor "
+        "keeps up when size / batch cost >= rate. Try the windows from the smallest up.",
         checker=_check_window,
         solution=_window_solution,
-        example_context=_window_context,
-        wrong_answer=lambda **context: min(context["windows"]),
+        wrong_answer=lambda: lambda windows, rate, fixed_ms, per_event_ms, max_batch: max(windows),
     )
 )

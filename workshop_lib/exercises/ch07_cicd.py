@@ -10,7 +10,7 @@ from workshop_lib import data
 from workshop_lib.cicd.data_checks import DataContext, corrupt
 from workshop_lib.cicd.gates import GateLimits
 from workshop_lib.cicd.outcomes import Outcome
-from workshop_lib.exercises.core import Exercise, register
+from workshop_lib.exercises.core import Exercise, needs_function, register
 
 
 def _solution_loan_check():
@@ -24,13 +24,12 @@ def _solution_loan_check():
     return check_loan_to_income
 
 
-def _big_loans(frame, share: float, seed: int, times: float = 6.0, rows=None):
-    """A copy in which ``share`` of the applications (of ``rows``, all by default) ask for
-    ``times`` their income (incomes intact)."""
-    rng = np.random.default_rng(seed)
+def _big_loans(frame, share: float, rng, times: float = 6.0, rows=None):
+    """A copy in which exactly ``share`` of the applications (drawn from ``rows``, all by
+    default) ask for ``times`` their income (incomes intact)."""
     broken = frame.copy()
-    eligible = np.ones(len(frame), dtype=bool) if rows is None else np.asarray(rows)
-    chosen = eligible & (rng.random(len(frame)) < share / max(eligible.mean(), 1e-9))
+    eligible = np.flatnonzero(np.ones(len(frame), dtype=bool) if rows is None else rows)
+    chosen = broken.index[rng.choice(eligible, round(share * len(frame)), replace=False)]
     broken.loc[chosen, "loan_amount"] = times * broken.loc[chosen, "annual_income"]
     return broken
 
@@ -38,39 +37,37 @@ def _big_loans(frame, share: float, seed: int, times: float = 6.0, rows=None):
 def _hidden_tables(seed: int) -> dict[str, tuple[object, bool]]:
     """What the table holds -> (table, whether the check must pass it). Drawn afresh, never shown.
 
-    The last two defeat checks that look at one column, or at loans against a typical income
-    (the median), instead of each loan against its own applicant's income.
+    Shares either side of 1% and ratios either side of 5 catch a wrong constant; the last two
+    defeat checks that look at one column, or at loans against a typical income (the median),
+    instead of each loan against its own applicant's income.
     """
-    clean = data.make_applications(3_000, seed=seed)
+    rng = np.random.default_rng(seed)
+    clean = data.make_applications(3_000, seed=int(rng.integers(1, 1_000_000)))
     income = clean["annual_income"]
-    poor, rich = income < income.quantile(0.4), income > income.quantile(0.8)
+    poor = (income < income.quantile(0.4)).to_numpy()
+    rich = (income > income.quantile(0.8)).to_numpy()
     return {
         "a clean table": (clean, True),
-        "a table where 0.3% of loans exceed 5x the income": (
-            _big_loans(clean, 0.003, seed + 1),
-            True,
-        ),
+        "0.3% of loans at 6x the income": (_big_loans(clean, 0.003, rng), True),
+        "0.7% of loans at 5.5x the income": (_big_loans(clean, 0.007, rng, 5.5), True),
         "incomes in thousands": (corrupt(clean, "units"), False),
-        "normal incomes, but 4% of loans at 6x the income": (
-            _big_loans(clean, 0.04, seed + 2),
-            False,
-        ),
+        "1.5% of loans at 5.5x the income": (_big_loans(clean, 0.015, rng, 5.5), False),
         "4% of the lowest earners asking for 6x their (small) income": (
-            _big_loans(clean, 0.04, seed + 3, rows=poor),
+            _big_loans(clean, 0.04, rng, rows=poor),
             False,
         ),
-        "8% of the highest earners asking for 4x their (large) income: allowed": (
-            _big_loans(clean, 0.08, seed + 4, times=4.0, rows=rich),
+        "8% of the highest earners asking for 4.5x their (large) income: allowed": (
+            _big_loans(clean, 0.08, rng, 4.5, rows=rich),
             True,
         ),
     }
 
 
-def _check_loan_check(answer: Callable) -> tuple[bool, str]:
-    if not callable(answer):
-        return False, f"expected a function check(frame, context), got {type(answer).__name__}"
-    seed = int(np.random.default_rng().integers(100, 10_000))
-    for what, (table, should_pass) in _hidden_tables(seed).items():
+def _check_loan_check(answer: Callable, seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "check_loan_to_income(frame, context)")) is not None:
+        return False, problem
+    tables = _hidden_tables(seed)
+    for what, (table, should_pass) in tables.items():
         outcome = answer(table, DataContext())
         if not isinstance(outcome, Outcome):
             return (
@@ -80,12 +77,12 @@ def _check_loan_check(answer: Callable) -> tuple[bool, str]:
         if bool(outcome.passed) != should_pass:
             verb = "fails" if should_pass else "passes"
             return False, (
-                f"your check {verb} a hidden table with {what} (seed {seed}; its reason: "
-                f"{outcome.reason})"
+                f"your check {verb} a hidden table with {what} (its reason: {outcome.reason})"
             )
     return True, (
-        f"right on 6 hidden tables (seed {seed}), including big loans to small earners and "
-        "4x loans to large ones: it compares each loan with its own applicant's income"
+        f"right on {len(tables)} hidden tables, including shares either side of 1%, big loans "
+        "to small earners and 4.5x loans to large ones: it compares each loan with its own "
+        "applicant's income"
     )
 
 
@@ -107,21 +104,22 @@ register(
 )
 
 
-def _strict_context() -> dict:
-    return {"candidate_auc": 0.798, "production_auc": 0.802}
+def _gate_cases(seed: int) -> list[tuple[float, float]]:
+    """(candidate, production) ROC AUC pairs at several levels; candidates 0.002-0.008 worse,
+    the first exactly 0.002 (so every max_auc_drop of 0.002 or more fails on every draw)."""
+    rng = np.random.default_rng(seed)
+    levels = (rng.uniform(0.705, 0.75), rng.uniform(0.75, 0.82), rng.uniform(0.82, 0.9))
+    drops = (0.002, rng.uniform(0.002, 0.008), rng.uniform(0.002, 0.008))
+    return [(float(p - d), float(p)) for p, d in zip(levels, drops, strict=True)]
 
 
-def _solution_strict_gate(candidate_auc, production_auc):
-    return GateLimits(max_auc_drop=0.0)
-
-
-def _check_strict_gate(answer, candidate_auc, production_auc) -> tuple[bool, str]:
+def _check_strict_gate(answer: GateLimits, seed: int) -> tuple[bool, str]:
     if not isinstance(answer, GateLimits):
         return False, f"expected a GateLimits(...), got {type(answer).__name__}"
     floor, drop = answer.min_roc_auc, answer.max_auc_drop
 
     def stopped_by(auc: float, current: float) -> list[str]:
-        """The ROC AUC gates (of the two GateLimits sets) that a model with ``auc`` fails."""
+        """The ROC AUC gates that a model with ``auc`` fails, ``current`` serving."""
         failed = []
         if auc < floor:
             failed.append(f"min_roc_auc: {auc:.4f} < {floor:g}")
@@ -129,39 +127,47 @@ def _check_strict_gate(answer, candidate_auc, production_auc) -> tuple[bool, str
             failed.append(f"no_worse_than_production: {auc:.4f} < {current:.4f} - {drop:g}")
         return failed
 
-    production_fails = stopped_by(production_auc, production_auc)
-    if production_fails:
-        return False, (
-            "too strict: the production model itself (ROC AUC "
-            f"{production_auc:.4f} unrounded) would fail {'; '.join(production_fails)}"
-        )
-    candidate_fails = stopped_by(candidate_auc, production_auc)
-    if not candidate_fails:
-        return False, (
-            f"the candidate (ROC AUC {candidate_auc:.4f}) still passes both ROC AUC gates: "
-            f"min_roc_auc={floor:g}, and production ({production_auc:.4f}) minus "
-            f"max_auc_drop={drop:g} is {production_auc - drop:.4f}"
-        )
+    for candidate, production in _gate_cases(seed):
+        if fails := stopped_by(production, production):
+            return False, (
+                f"too strict: a production model with ROC AUC {production:.4f} fails its own "
+                f"gates ({'; '.join(fails)})"
+            )
+        better = production + 0.005
+        if fails := stopped_by(better, production):
+            return False, (
+                f"too strict: a candidate better than production ({better:.4f} vs "
+                f"{production:.4f}) is stopped ({'; '.join(fails)})"
+            )
+        if not stopped_by(candidate, production):
+            return False, (
+                f"a candidate at {candidate:.4f} with production at {production:.4f} still "
+                f"passes both ROC AUC gates: min_roc_auc={floor:g}, and production minus "
+                f"max_auc_drop={drop:g} is {production - drop:.4f}"
+            )
     return True, (
-        f"the candidate stops at {'; '.join(candidate_fails)}, and production "
-        f"({production_auc:.4f}) passes"
+        "at every production level, a worse candidate stops and production (or better) passes"
     )
+
+
+def _solution_strict_gate() -> GateLimits:
+    return GateLimits(max_auc_drop=0.0)  # no candidate worse than production ships
 
 
 register(
     Exercise(
         id="07.2",
         prompt=(
-            "Tighten a gate: give GateLimits that stop a candidate slightly worse than "
-            "production (`candidate_auc` vs `production_auc`) without failing production itself."
+            "Tighten a gate: give GateLimits that stop any candidate whose ROC AUC is 0.002 or "
+            "more below production's, whatever production's level (0.70 to 0.90), without "
+            "failing production itself or a better candidate."
         ),
         hint=(
             "which field of GateLimits says how much worse than production a candidate may be? "
-            "(raising min_roc_auc between the two works too: compare the unrounded values)"
+            "A floor (min_roc_auc) cannot follow production's level."
         ),
         checker=_check_strict_gate,
         solution=_solution_strict_gate,
-        example_context=_strict_context,
-        wrong_answer=lambda candidate_auc, production_auc: GateLimits(),
+        wrong_answer=lambda: GateLimits(min_roc_auc=0.798),
     )
 )

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import math
 import numbers
+import random
 import tempfile
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 
 from workshop_lib import data
 from workshop_lib.cicd import data_checks, pipeline
 from workshop_lib.default_model import train_and_register
-from workshop_lib.exercises.core import Exercise, register
+from workshop_lib.exercises.core import Exercise, needs_function, register
 from workshop_lib.registry import Registry
 
 
@@ -30,73 +32,93 @@ def whole_number(value: object) -> int | None:
     return int(number) if number.is_integer() else None
 
 
-def _capacity_context() -> dict:
-    return {"peak_requests_per_s": 900.0, "per_worker_requests_per_s": 260.0, "headroom": 0.3}
+def _capacity_cases(seed: int) -> list[tuple[float, float, float]]:
+    """(peak, per worker, headroom): one exact fit (whole numbers of workers, computed exactly
+    in floats), one small fraction over a whole number of workers, one large fraction."""
+    rng = random.Random(seed)
+    per_worker = float(rng.choice([125, 200, 250, 400, 500]))
+    headroom = rng.choice([0.25, 1.0])  # peak * (1 + headroom) / per_worker is exact
+    exact_peak = per_worker * rng.randint(2, 30) / (1 + headroom)
+    cases = [(exact_peak, per_worker, headroom)]
+    for fraction in (rng.uniform(0.05, 0.3), rng.uniform(0.6, 0.95)):
+        per = rng.uniform(80, 600)
+        room = rng.choice([0.2, 0.3, 0.5])
+        cases.append(((rng.randint(1, 40) + fraction) * per / (1 + room), per, room))
+    return cases
 
 
-def _solution_capacity(peak_requests_per_s, per_worker_requests_per_s, headroom):
-    needed = peak_requests_per_s * (1 + headroom) / per_worker_requests_per_s
-    return math.ceil(needed)
+def _workers(peak: float, per_worker: float, headroom: float) -> int:
+    return math.ceil(
+        Fraction(peak) * (1 + Fraction(headroom)) / Fraction(per_worker) - Fraction(1, 10**9)
+    )
 
 
-def _check_capacity(
-    answer, peak_requests_per_s, per_worker_requests_per_s, headroom
-) -> tuple[bool, str]:
-    whole = whole_number(answer)
-    if whole is None:
-        return False, (
-            "give a whole number of workers (an int such as 4, numpy's int64, or a float with "
-            f"no fraction such as 4.0), not {type(answer).__name__} {answer!r}"
+def _check_capacity(answer: Callable[[float, float, float], int], seed: int) -> tuple[bool, str]:
+    signature = "workers_needed(peak_requests_per_s, per_worker_requests_per_s, headroom)"
+    if (problem := needs_function(answer, signature)) is not None:
+        return False, problem
+    for peak, per_worker, headroom in _capacity_cases(seed):
+        got = answer(peak, per_worker, headroom)
+        where = (
+            f"for a peak of {peak:,.1f} requests/s, {per_worker:,.1f} per worker and "
+            f"{headroom:.0%} headroom"
         )
-    answer = whole
-    expected = _solution_capacity(peak_requests_per_s, per_worker_requests_per_s, headroom)
-    capacity = answer * per_worker_requests_per_s
-    if answer < expected:
-        return False, (
-            f"{answer} workers serve {capacity:,.0f} requests/s: not enough for a peak of "
-            f"{peak_requests_per_s:,.0f} with {headroom:.0%} headroom"
-        )
-    if answer > expected:
-        return False, f"{answer} workers is more than needed: {answer - 1} would also do"
-    return True, f"{answer} workers serve {capacity:,.0f} requests/s, enough with headroom"
+        whole = whole_number(got)
+        if whole is None:
+            return False, f"{where} your function returns {got!r}, not a whole number of workers"
+        expected = _workers(peak, per_worker, headroom)
+        if whole < expected:
+            return False, (
+                f"{where} your function says {whole}: they serve {whole * per_worker:,.0f} "
+                f"requests/s, less than the peak plus headroom ({peak * (1 + headroom):,.0f})"
+            )
+        if whole > expected:
+            return False, f"{where} your function says {whole}: {whole - 1} would also do"
+    return True, "the peak plus headroom over one worker's rate, rounded up, on three hidden plans"
+
+
+def _solution_capacity() -> Callable[[float, float, float], int]:
+    def workers_needed(peak_requests_per_s, per_worker_requests_per_s, headroom):
+        needed = peak_requests_per_s * (1 + headroom) / per_worker_requests_per_s
+        return math.ceil(needed)
+
+    return workers_needed
 
 
 register(
     Exercise(
         id="09.1",
         prompt=(
-            "Capacity planning: how many workers (an int) serve `peak_requests_per_s` when one "
-            "worker serves `per_worker_requests_per_s`, keeping `headroom` (0.3 = 30%) spare?"
+            "Capacity planning: write workers_needed(peak_requests_per_s, "
+            "per_worker_requests_per_s, headroom) -> int: how many workers serve the peak when "
+            "one worker serves `per_worker_requests_per_s`, keeping `headroom` (0.3 = 30%) spare."
         ),
         hint="the peak plus its headroom, divided by one worker's rate, rounded up (math.ceil)",
         checker=_check_capacity,
         solution=_solution_capacity,
-        example_context=_capacity_context,
-        wrong_answer=lambda peak_requests_per_s, per_worker_requests_per_s, headroom: math.ceil(
-            peak_requests_per_s / per_worker_requests_per_s
+        wrong_answer=lambda: (
+            lambda peak, per_worker, headroom: int(peak * (1 + headroom) / per_worker) + 1
         ),
     )
 )
 
 
-def _release_context() -> dict:
-    """A throwaway registry with a logistic production model, fresh data and a holdout."""
-    registry = Registry(tempfile.mkdtemp(prefix="ex09-") + "/models")
-    train_and_register(registry, "logistic")
-    holdout = data.make_applications(10_000, seed=92, first_id=900_001)
-    new_data = data.make_applications(20_000, seed=93, first_id=910_001, start="2025-03-01")
-    return {"registry": registry, "holdout": holdout, "new_data": new_data}
+def _check_release(answer: Callable, seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "ship(table, holdout, registry)")) is not None:
+        return False, problem
+    rng = np.random.default_rng(seed)
+    holdout_seed, data_seed = (int(s) for s in rng.integers(1, 1_000_000, 2))
+    with tempfile.TemporaryDirectory(prefix="exercise-09-2-") as folder:
+        registry = Registry(f"{folder}/models")
+        train_and_register(registry, "logistic")
+        holdout = data.make_applications(10_000, seed=holdout_seed, first_id=900_001)
+        new_data = data.make_applications(
+            20_000, seed=data_seed, first_id=910_001, start="2025-03-01"
+        )
+        return _run_release(answer, registry, holdout, new_data)
 
 
-def _solution_release(registry, holdout, new_data):
-    def ship(table, holdout, registry):
-        report = pipeline.run_pipeline(table, holdout, registry=registry, kind="logistic")
-        return {"version": registry.stage(), "stopped_at": report.stopped_at}
-
-    return ship
-
-
-def _check_release(answer: Callable, registry, holdout, new_data) -> tuple[bool, str]:
+def _run_release(answer: Callable, registry: Registry, holdout, new_data) -> tuple[bool, str]:
     before = registry.stage()
     shipped = answer(new_data, holdout, registry)
     if not isinstance(shipped, dict) or set(shipped) != {"version", "stopped_at"}:
@@ -105,17 +127,25 @@ def _check_release(answer: Callable, registry, holdout, new_data) -> tuple[bool,
     if serving == before:
         return False, f"good new data should give a new production version; still {before}"
     if shipped != {"version": serving, "stopped_at": None}:
-        return False, f"good data: expected {{'version': {serving!r}, 'stopped_at': None}}"
+        return False, (f"good data: {serving} now serves, but your function returned {shipped!r}")
     shuffled = data_checks.corrupt(new_data, "shuffle_labels")
     stopped = answer(shuffled, holdout, registry)
     if registry.stage() != serving:
         return False, f"shuffled labels reached production: {registry.stage()} replaced {serving}"
     if stopped != {"version": serving, "stopped_at": "gates"}:
         return False, (
-            f"shuffled labels: expected {{'version': {serving!r}, 'stopped_at': 'gates'}}, "
-            f"got {stopped!r}"
+            f"shuffled labels: {serving} still serves and the gates stopped the candidate, but "
+            f"your function returned {stopped!r}"
         )
     return True, f"good data shipped as {serving}; shuffled labels stopped at the gates"
+
+
+def _solution_release() -> Callable:
+    def ship(table, holdout, registry):
+        report = pipeline.run_pipeline(table, holdout, registry=registry, kind="logistic")
+        return {"version": registry.stage(), "stopped_at": report.stopped_at}
+
+    return ship
 
 
 register(
@@ -132,10 +162,11 @@ register(
         ),
         checker=_check_release,
         solution=_solution_release,
-        example_context=_release_context,
-        wrong_answer=lambda registry, holdout, new_data: (
+        wrong_answer=lambda: (
             lambda table, holdout, registry: {
-                "version": pipeline.run_pipeline(table, holdout, registry=registry).version,
+                "version": pipeline.run_pipeline(
+                    table, holdout, registry=registry, kind="logistic"
+                ).version,
                 "stopped_at": None,
             }
         ),
@@ -144,66 +175,100 @@ register(
 
 
 # -- 09.3: roll back on evidence, not on drift -----------------------------------------------
-ROLLBACK_CASES = (
-    # (what the evidence shows, drifted share, new ROC AUC, previous ROC AUC, SLO met)
-    ("inputs drifted, the new version ranks as well", 0.6, 0.801, 0.803, True),
-    ("nothing drifted, the new version ranks worse", 0.0, 0.760, 0.801, True),
-    ("nothing drifted, the new version breaks its SLO", 0.0, 0.802, 0.801, False),
-    ("inputs drifted, the new version ranks worse", 0.5, 0.741, 0.790, True),
-    ("a little noise either way", 0.1, 0.795, 0.800, True),
-    ("inputs drifted and the new version is better", 0.4, 0.820, 0.790, True),
-    ("inputs drifted and the new version is better but slow", 0.4, 0.820, 0.790, False),
+Rollback = Callable[[dict, float, int], bool]
+
+_ROLLBACK_KINDS = (
+    # what the evidence shows, drifted share, drop / tolerance, SLO met, tolerances, labels
+    ("inputs drifted, the new version ranks a bit worse", (0.3, 0.9), (0.2, 0.8), True, (0.01,), 3),
+    ("nothing drifted, the new version ranks worse", (0.0, 0.1), (1.5, 6.0), True, (0.01,), 3),
+    ("nothing drifted, the new version breaks its SLO", (0.0, 0.1), (-1, 0.5), False, (0.01,), 3),
+    ("inputs drifted, the new version ranks worse", (0.3, 0.9), (1.2, 4.0), True, (0.02,), 3),
+    ("a drop just inside the tolerance", (0.0, 0.2), (0.75, 0.9), True, (0.03,), 3),
+    ("a drop just beyond the tolerance", (0.0, 0.2), (1.1, 1.5), True, (0.005,), 3),
+    ("inputs drifted, the new version is better but slow", (0.3, 0.9), (-3, -1), False, (0.01,), 3),
+    ("a large drop on too few labelled outcomes", (0.0, 0.3), (2.0, 5.0), True, (0.01,), 0.5),
+    ("too few labelled outcomes, and the SLO is broken", (0.0, 0.3), (-1, 1), False, (0.01,), 0.5),
 )
 
 
-def _rollback_context() -> dict:
-    return {"tolerance": 0.01}
+def _rollback_cases(seed: int) -> list[tuple[str, dict, float, int]]:
+    """Releases drawn afresh: drift with and without harm, drops either side of the tolerance
+    (never within 10 % of it), broken SLOs, too few labels. The drop just inside a tolerance
+    of 0.03 is larger than the drop just beyond one of 0.005, so no fixed tolerance passes."""
+    rng = random.Random(seed)
+    min_labelled = rng.choice([500, 1_000, 2_000])
+    cases = []
+    for what, drifted, harm, slo_met, tolerances, labels in _ROLLBACK_KINDS:
+        tolerance = rng.choice(tolerances)
+        previous = round(rng.uniform(0.72, 0.86), 5)
+        release = {
+            "drifted_share": round(rng.uniform(*drifted), 3),
+            "new_auc": round(previous - tolerance * rng.uniform(*harm), 5),
+            "previous_auc": previous,
+            "labelled_rows": round(min_labelled * labels * rng.uniform(0.4, 1.6)),
+            "slo_met": slo_met,
+        }
+        cases.append((what, release, tolerance, min_labelled))
+    return cases
 
 
-def _solution_rollback(tolerance):
-    def should_roll_back(drifted_share, new_auc, previous_auc, slo_met):
-        # Drift alone is a reason to investigate and retrain, not to go back: the previous
-        # version would see the same applicants.
-        return new_auc < previous_auc - tolerance or not slo_met
-
-    return should_roll_back
+def _rolls_back(release: dict, tolerance: float, min_labelled: int) -> bool:
+    if not release["slo_met"]:
+        return True
+    enough = release["labelled_rows"] >= min_labelled
+    return enough and release["new_auc"] < release["previous_auc"] - tolerance
 
 
-def _check_rollback(answer: Callable, tolerance) -> tuple[bool, str]:
-    rule = _solution_rollback(tolerance)
-    for what, drifted, new_auc, previous_auc, slo_met in ROLLBACK_CASES:
-        expected = rule(drifted, new_auc, previous_auc, slo_met)
-        verdict = answer(drifted, new_auc, previous_auc, slo_met)
+def _check_rollback(answer: Rollback, seed: int) -> tuple[bool, str]:
+    signature = "should_roll_back(release, tolerance, min_labelled)"
+    if (problem := needs_function(answer, signature)) is not None:
+        return False, problem
+    for what, release, tolerance, min_labelled in _rollback_cases(seed):
+        expected = _rolls_back(release, tolerance, min_labelled)
+        verdict = answer(dict(release), tolerance, min_labelled)
         if not isinstance(verdict, bool | np.bool_):
             return False, f"return True or False, not {type(verdict).__name__} {verdict!r}"
         if bool(verdict) != expected:
             return False, (
-                f"{what} (drifted share {drifted:.0%}, ROC AUC {new_auc:.3f} vs the previous "
-                f"version's {previous_auc:.3f}, SLO {'met' if slo_met else 'broken'}): "
-                f"{'roll back' if expected else 'keep it'}, your function says "
-                f"{'roll back' if verdict else 'keep it'}"
+                f"{what} ({release}, tolerance {tolerance}, min_labelled {min_labelled}): "
+                f"your function says {'roll back' if verdict else 'keep it'}"
             )
-    return True, f"right on all {len(ROLLBACK_CASES)} releases: evidence, not drift, rolls back"
+    return True, "right on nine hidden releases: evidence, not drift, rolls back"
+
+
+def _solution_rollback() -> Rollback:
+    def should_roll_back(release, tolerance, min_labelled):
+        if not release["slo_met"]:
+            return True  # a broken SLO needs no labels
+        if release["labelled_rows"] < min_labelled:
+            return False  # too few outcomes: a ROC AUC gap is still noise, keep and wait
+        # Drift alone is a reason to investigate and retrain, not to go back: the previous
+        # version would see the same applicants.
+        return release["new_auc"] < release["previous_auc"] - tolerance
+
+    return should_roll_back
 
 
 register(
     Exercise(
         id="09.3",
         prompt=(
-            "Rollback rule: write `should_roll_back(drifted_share, new_auc, previous_auc, "
-            "slo_met)` -> bool: roll back when the new version ranks worse than the previous one "
-            "on labelled outcomes (by more than `tolerance` ROC AUC) or breaks its SLO."
+            "Rollback rule: write `should_roll_back(release, tolerance, min_labelled)` -> bool. "
+            "`release` holds drifted_share, new_auc, previous_auc (ROC AUC on the same labelled "
+            "outcomes), labelled_rows and slo_met. Roll back when the SLO is broken, or when "
+            "at least `min_labelled` outcomes are labelled and the new version's ROC AUC is "
+            "more than `tolerance` below the previous one's."
         ),
         hint=(
             "what does drift tell you about the previous version? It would see the same "
-            "applicants: drift calls for an investigation and a retrain, not a rollback"
+            "applicants: drift calls for an investigation and a retrain, not a rollback. And a "
+            "ROC AUC on a few hundred rows is mostly noise."
         ),
         checker=_check_rollback,
         solution=_solution_rollback,
-        example_context=_rollback_context,
-        wrong_answer=lambda tolerance: (
-            lambda drifted_share, new_auc, previous_auc, slo_met: (
-                drifted_share > 0.25 or new_auc < previous_auc - tolerance or not slo_met
+        wrong_answer=lambda: (
+            lambda release, tolerance, min_labelled: (
+                release["new_auc"] < release["previous_auc"] - tolerance or not release["slo_met"]
             )
         ),
     )

@@ -1,12 +1,17 @@
-"""Self-checking exercises: a checker says what is right or wrong and hints, never answers."""
+"""Self-checking exercises: a checker says what is right or wrong and hints, never answers.
+
+The learner passes only an answer: every checker builds its own data (fresh random cases, a
+throw-away registry), so an answer cannot be checked against a context the learner made up.
+"""
 
 from __future__ import annotations
 
 import inspect
 import math
+import secrets
 import textwrap
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -30,26 +35,34 @@ class CheckResult:
         return bool(self.passed)
 
 
+class OptionMiss(str):
+    """A failure message that says which of a few options was wrong (it counts as a guess)."""
+
+
 @dataclass(frozen=True)
 class Exercise:
-    """One "Try it" task: its checker, a hint, a reference solution and a test context.
+    """One "Try it" task: its checker, a hint and a reference solution.
 
-    ``checker(answer, **context)`` returns ``(passed, message)``; it must explain a failure
-    without revealing the expected value. ``solution(**context)`` returns a correct answer.
-    ``example_context()`` builds the context the tests use to check the solution and checker;
-    ``wrong_answer(**context)`` returns a plausible mistake the checker must reject.
+    ``checker(answer, seed)`` draws its hidden cases from ``seed`` and returns
+    ``(passed, message)``; a failure message says what the answer did on a case, never the
+    answer. ``solution()`` returns a correct answer; ``wrong_answer()`` a plausible mistake.
+    ``max_wrong_tries`` (for answers with few options) limits how many wrong options
+    (messages of type ``OptionMiss``) are named; after that the checker says to reread
+    ``section`` instead, so the options cannot be tried one by one.
     """
 
     id: str
     prompt: str
     hint: str
-    checker: Callable[..., tuple[bool, str]]
-    solution: Callable[..., Any]
-    example_context: Callable[[], dict[str, Any]] = field(default=dict)
-    wrong_answer: Callable[..., Any] | None = None
+    checker: Callable[[Any, int], tuple[bool, str]]
+    solution: Callable[[], Any]
+    wrong_answer: Callable[[], Any] | None = None
+    max_wrong_tries: int | None = None
+    section: str = ""
 
 
 EXERCISES: dict[str, Exercise] = {}
+_WRONG_TRIES: dict[str, int] = {}
 
 
 def register(exercise: Exercise) -> Exercise:
@@ -67,17 +80,38 @@ def _find(exercise_id: str) -> Exercise:
 
 
 def check(exercise_id: str, answer: Any, **context: Any) -> CheckResult:
-    """Check an answer; ``None`` or ``...`` means "not answered yet"."""
+    """Check an answer on fresh hidden cases; ``None`` or ``...`` means "not answered yet"."""
     exercise = _find(exercise_id)
+    if context:
+        names = ", ".join(f"{name}=" for name in sorted(context))
+        raise TypeError(
+            f"check({exercise_id!r}, answer) takes only your answer, not {names}: the checker "
+            "builds its own data, so pass nothing else"
+        )
     if answer is None or answer is Ellipsis:
         return CheckResult(exercise_id, None, exercise.prompt, exercise.hint)
+    return grade(exercise_id, answer, secrets.randbelow(2**31))
+
+
+def grade(exercise_id: str, answer: Any, seed: int) -> CheckResult:
+    """Check ``answer`` on the hidden cases drawn from ``seed`` (the tests fix the seed)."""
+    exercise = _find(exercise_id)
     try:
-        passed, message = exercise.checker(answer, **context)
+        passed, message = exercise.checker(answer, seed)
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         passed, message = (
             False,
             f"the answer could not be checked ({type(error).__name__}: {error})",
         )
+    if passed:
+        _WRONG_TRIES.pop(exercise_id, None)
+    elif isinstance(message, OptionMiss) and exercise.max_wrong_tries is not None:
+        _WRONG_TRIES[exercise_id] = _WRONG_TRIES.get(exercise_id, 0) + 1
+        if _WRONG_TRIES[exercise_id] > exercise.max_wrong_tries:
+            message = (
+                f"not right yet, and after {exercise.max_wrong_tries} wrong choices the checker "
+                f"no longer says which part is wrong: reread {exercise.section}, then try again"
+            )
     return CheckResult(exercise_id, passed, message, exercise.hint)
 
 
@@ -92,12 +126,28 @@ def solution(exercise_id: str) -> None:
     print(f"Solution to {exercise_id}:\n\n{source}")
 
 
+def needs_function(answer: Any, signature: str) -> str | None:
+    """A failure message when ``answer`` is not a function, else None."""
+    if callable(answer):
+        return None
+    return f"pass your function {signature} itself, not {type(answer).__name__} {answer!r}"
+
+
+def as_number(value: Any, what: str) -> float:
+    """``value`` as a float, or a ValueError saying what the learner's function returned."""
+    if value is None:
+        raise ValueError(f"your function returned None for {what}: write its body and return")
+    if isinstance(value, bool):
+        raise ValueError(f"your function returned {value} (a bool) for {what}, not a number")
+    return float(value)
+
+
 def close_to(
     answer: float, expected: float, rel: float = 0.01, what: str = "value"
 ) -> tuple[bool, str]:
-    """A checker step: is a number within ``rel`` of the expected one, with a directional hint."""
+    """A checker step: is a number within ``rel`` of the expected one (says which way off)."""
     answer = float(answer)
     if math.isclose(answer, expected, rel_tol=rel, abs_tol=1e-12):
         return True, f"{what} = {answer:.4g}"
     direction = "too high" if answer > expected else "too low"
-    return False, f"your {what} ({answer:.4g}) is {direction}"
+    return False, f"your {what} ({answer:.4g}) is {direction} (tolerance {rel:.2%})"

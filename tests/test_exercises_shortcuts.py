@@ -1,0 +1,332 @@
+"""The shortcuts that used to pass an exercise without the work now fail, each with a message
+that says what the answer did (issue 28). One block per exercise; SEEDS hidden draws each."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workshop_lib import data, training
+from workshop_lib.cicd.gates import GateLimits
+from workshop_lib.edge import compression
+from workshop_lib.exercises import check
+from workshop_lib.exercises.core import _WRONG_TRIES, grade
+from workshop_lib.monitoring.alerts import AlertRule
+from workshop_lib.monitoring.model_health import detect_drift
+
+SEEDS = range(10)
+
+
+def refused(exercise_id: str, answer, *words: str, seeds=SEEDS) -> None:
+    """``answer`` fails on every seed, and each message contains ``words``."""
+    for seed in seeds:
+        result = grade(exercise_id, answer, seed)
+        assert result.passed is False, (seed, result)
+        for word in words:
+            assert word in result.message, (seed, word, result.message)
+
+
+def accepted(exercise_id: str, answer, seeds=SEEDS) -> None:
+    for seed in seeds:
+        result = grade(exercise_id, answer, seed)
+        assert result.passed is True, (seed, result)
+
+
+def test_00_1_a_number_or_a_made_up_sample_no_longer_passes():
+    with pytest.raises(TypeError, match="not sample="):
+        check("00.1", 0.5, sample=pd.DataFrame({"defaulted": [0, 1]}))
+    refused("00.1", 0.16, "pass your function default_rate(frame)")
+    refused("00.1", lambda frame: 0.16, "your function says 0.1600, not their share")
+    refused("00.1", lambda frame: frame["defaulted"].sum(), "a share is between 0 and 1")
+    accepted("00.1", lambda frame: float((frame["defaulted"] == 1).sum() / len(frame)))
+
+
+def test_01_1_the_precision_a_strict_cut_and_a_fixed_threshold_fail():
+    refused("01.1", 0.45, "pass your function recall_at")
+    refused(
+        "01.1",
+        lambda y, p, t: (y[p >= t] == 1).mean(),
+        "gives the precision",
+    )
+    refused("01.1", lambda y, p, t: ((p > t) & (y == 1)).sum() / y.sum(), "equals the threshold")
+    refused("01.1", lambda y, p, t: ((p >= 0.5) & (y == 1)).sum() / y.sum(), "recall at 0.5")
+    accepted("01.1", lambda y, p, t: float(np.mean(p[y == 1] >= t)))
+
+
+def _register(registry, model, train_frame, metrics):
+    return registry.register(
+        model,
+        metrics=metrics,
+        data_fingerprint=data.fingerprint(train_frame),
+        kind="logistic",
+        threshold=0.5,
+    )
+
+
+def test_01_2_an_unfitted_model_other_data_or_made_up_metrics_fail():
+    def unfitted(registry, train_frame, holdout):
+        return _register(registry, training.build_pipeline("logistic"), train_frame, {})
+
+    def other_data(registry, train_frame, holdout):
+        other = data.make_applications(3_000, seed=5)
+        result = training.train(other, holdout, kind="logistic")
+        return _register(registry, result.model, train_frame, result.metrics)
+
+    def made_up_metrics(registry, train_frame, holdout):
+        result = training.train(train_frame, holdout, kind="logistic")
+        return _register(registry, result.model, train_frame, {"roc_auc": 0.99})
+
+    seeds = range(1)
+    refused("01.2", unfitted, "never fitted", seeds=seeds)
+    refused("01.2", other_data, "it was not trained on train_frame", seeds=seeds)
+    refused("01.2", made_up_metrics, "records ROC AUC 0.99", seeds=seeds)
+    refused("01.2", lambda registry, train_frame, holdout: "1.0.0", "cannot find", seeds=seeds)
+
+
+def test_01_3_a_name_or_the_plain_minimum_fails():
+    refused("01.3", "concept_drift", "pass your function most_harmful")
+    refused("01.3", lambda aucs: min(aucs, key=aucs.get), "names the reference")
+    refused("01.3", lambda aucs: "concept_drift", "your function says 'concept_drift'")
+
+
+def test_02_1_the_notebooks_value_and_a_constant_function_fail():
+    refused("02.1", round(100e6 / 76), "pass your function")
+    refused("02.1", lambda sample, target_mb: round(100e6 / 76), "MB partitions, not")
+
+
+def test_02_2_a_daily_or_sunday_to_thursday_schedule_fails():
+    refused("02.2", "0 6 * * *", "fires", "Sat")
+    refused("02.2", "0 6 * * 0-4", "fires", "Sun")
+    refused("02.2", 6, "a cron expression (a str)")
+    accepted("02.2", "0 6 * * MON-FRI")
+
+
+def test_02_3_the_printed_arithmetic_and_timedelta_seconds_fail():
+    refused("02.3", 30.56, "pass your function age_hours")
+
+    def seconds_only(scored_at, now):  # .seconds drops whole days
+        return (now - datetime.fromisoformat(scored_at)).seconds / 3600
+
+    refused("02.3", seconds_only, "too low")
+
+    def naive(scored_at, now):  # drops the time zone: off by the offset in some cases
+        stored = datetime.fromisoformat(scored_at).replace(tzinfo=None)
+        return (now.replace(tzinfo=None) - stored).total_seconds() / 3600
+
+    refused("02.3", naive, "your age in hours")
+
+
+def test_02b_1_the_fastest_per_row_engine_fails():
+    refused("02b.1", lambda rows, engines: max(engines, key=lambda n: engines[n][1]), "sooner")
+    refused("02b.1", lambda rows, engines: min(engines, key=lambda n: engines[n][0]), "sooner")
+
+
+def test_03_1_the_mean_and_the_maximum_fail():
+    refused("03.1", lambda s: float(np.mean(s)) * 1_000, "too low")
+    refused("03.1", lambda s: float(np.max(s)) * 1_000, "too high")
+    refused("03.1", lambda s: float(np.percentile(s, 99)), "too low")
+
+
+def test_03_2_two_identical_or_invalid_applications_fail():
+    from workshop_lib.schema import EXAMPLE_APPLICATION
+
+    refused("03.2", {"applications": [EXAMPLE_APPLICATION] * 2}, "identical")
+    refused("03.2", {"applications": [EXAMPLE_APPLICATION]}, "holds 1 applications, not 2")
+    refused("03.2", [EXAMPLE_APPLICATION], "a dict (JSON object), not list")
+
+
+def test_03_3_the_printed_arithmetic_and_a_function_ignoring_concurrency_fail():
+    refused("03.3", 400.0, "pass your function throughput")
+    refused("03.3", lambda in_flight, latency_ms: 1_000 / latency_ms, "too low")
+    refused("03.3", lambda in_flight, latency_ms: in_flight / latency_ms, "too low")
+
+
+def test_04_1_a_count_floor_and_plus_one_fail():
+    refused("04.1", 3, "pass your function calls_needed")
+    refused("04.1", lambda rows, m: rows // m, "cannot carry every row")
+    refused("04.1", lambda rows, m: rows // m + 1, "one call fewer carries them all")
+    refused("04.1", lambda rows, m: rows / m, "whole number")
+    accepted("04.1", lambda rows, m: -(-rows // m))
+
+
+def test_04_2_the_printed_path_and_plain_concatenation_fail():
+    refused("04.2", "/user/ada-123/proxy/8501/", "pass your function proxied_path")
+    refused("04.2", lambda prefix, port: f"{prefix}proxy/{port}/", "one slash between parts")
+    refused("04.2", lambda prefix, port: f"http://127.0.0.1:{port}/", "proxy")
+    accepted("04.2", lambda prefix, port: prefix.rstrip("/") + f"/proxy/{port}")
+
+
+def test_05_1_no_floor_and_no_cap_fail():
+    refused("05.1", lambda rate, w, cap: rate * w, "too few")
+    refused("05.1", lambda rate, w, cap: max(1, rate * w), "too many")
+
+
+def test_05_2_a_window_from_the_list_or_a_rule_without_the_cap_fail():
+    refused("05.2", 5.0, "pass your function smallest_window")
+    refused("05.2", lambda windows, *rest: min(windows), "too slow")
+
+    def no_cap(windows, rate, fixed_ms, per_event_ms, max_batch):
+        for window in sorted(windows):
+            size = max(1, rate * window / 1_000)
+            if size / (fixed_ms + per_event_ms * size) * 1_000 >= rate:
+                return window
+        return None
+
+    refused("05.2", no_cap, "your function says")
+
+    def unsorted(windows, rate, fixed_ms, per_event_ms, max_batch):
+        for window in windows:  # the list is not in order
+            size = min(max_batch, max(1, rate * window / 1_000))
+            if size / (fixed_ms + per_event_ms * size) * 1_000 >= rate:
+                return window
+        return None
+
+    refused("05.2", unsorted, "a smaller window of the list also does")
+
+
+def test_06_1_the_printed_name_and_the_library_function_fail():
+    refused("06.1", "student int8", "pass your function variant_to_ship")
+    refused(
+        "06.1",
+        lambda table, auc_drop, max_ms: compression.smallest_within(table, auc_drop),
+        "whose p50 is",
+    )
+    refused(
+        "06.1",
+        lambda table, auc_drop, max_ms: table[table["p50_ms"] <= max_ms]["size_kb"].idxmin(),
+        "below the teacher's",
+    )
+
+    def best_auc(table, auc_drop, max_ms):  # measures the drop from the best, not the teacher
+        good = table[
+            (table["roc_auc"] >= table["roc_auc"].max() - auc_drop) & (table["p50_ms"] <= max_ms)
+        ]
+        return good["size_kb"].idxmin() if len(good) else None
+
+    refused("06.1", best_auc, "it qualifies, but another is smaller")
+
+
+def test_06_2_a_two_valued_guess_fitted_to_the_three_models_fails():
+    with pytest.raises(TypeError, match="not measured_ratio=, sizes="):
+        check("06.2", lambda s: 1.0, sizes={}, measured_ratio={})
+    refused("06.2", lambda s: 3.5 if s["matmul_weights"] else 1.0, "a network of")
+    refused("06.2", lambda s: 4.0, "too much shrinking")
+    ignores_rest = lambda s: 4.0 if s["matmul_weights"] else 1.0  # noqa: E731
+    refused("06.2", ignores_rest, "too much shrinking")
+
+
+def test_07_1_a_wrong_share_a_wrong_ratio_and_the_median_fail():
+    def share_check(limit_share, times=5):
+        def check_loan_to_income(frame, context):
+            from workshop_lib.cicd.outcomes import Outcome
+
+            share = float((frame["loan_amount"] > times * frame["annual_income"]).mean())
+            return Outcome("loan_to_income", share <= limit_share, f"{share:.1%}")
+
+        return check_loan_to_income
+
+    refused("07.1", share_check(0.02), "passes a hidden table with 1.5% of loans at 5.5x")
+    refused("07.1", share_check(0.005), "fails a hidden table with 0.7% of loans at 5.5x")
+    refused("07.1", share_check(0.01, times=4), "fails a hidden table with 8% of the highest")
+    refused("07.1", share_check(0.01, times=6), "passes a hidden table with 1.5% of loans")
+    accepted("07.1", share_check(0.01))
+
+    def median_check(frame, context):  # a typical income, not each applicant's own
+        from workshop_lib.cicd.outcomes import Outcome
+
+        share = float((frame["loan_amount"] > 5 * frame["annual_income"].median()).mean())
+        return Outcome("loan_to_income", share <= 0.01, f"{share:.1%}")
+
+    refused("07.1", median_check, "hidden table with")
+
+
+def test_07_2_a_floor_between_the_printed_numbers_fails():
+    refused("07.2", GateLimits(min_roc_auc=0.798), "min_roc_auc")
+    refused("07.2", GateLimits(max_auc_drop=0.005), "still passes both ROC AUC gates")
+    refused("07.2", GateLimits(max_auc_drop=-0.001), "too strict: a production model")
+    accepted("07.2", GateLimits(max_auc_drop=0.0))
+    accepted("07.2", GateLimits(max_auc_drop=0.001))
+    accepted("07.2", GateLimits(min_roc_auc=0.7, max_auc_drop=0.0015))
+
+
+def test_08_1_a_dict_a_fixed_column_or_a_fixed_direction_fails():
+    fast = range(3)  # each draw makes and tests up to four pairs of 3,000-row samples
+    refused("08.1", {"column": "credit_score", "direction": "higher"}, "pass your function")
+    constant = lambda ref, cur: {"column": "credit_score", "direction": "up"}  # noqa: E731
+    refused("08.1", constant, "hidden pair", seeds=fast)
+
+    def always_higher(ref, cur):
+        column = detect_drift(ref, cur).sort_values("p_adjusted").iloc[0]["column"]
+        return {"column": column, "direction": "higher"}
+
+    refused("08.1", always_higher, "(right) and higher, but its values went lower", seeds=fast)
+
+
+def test_08_2_the_printed_level_and_the_old_hidden_cases_fail():
+    refused("08.2", 0.05 / 12, "a number only answers the case printed above")
+    old_cases = {(0.05, 12): 0.05 / 12, (0.01, 7): 0.01 / 7, (0.10, 30): 0.1 / 30}
+    refused("08.2", lambda a, n: old_cases.get((a, n), 0.05 / 12), "stricter than needed")
+    refused("08.2", lambda a, n: a, "false alarm")
+    accepted("08.2", lambda a, n: 1 - (1 - a) ** (1 / n))
+
+
+def test_08_3_a_fixed_rule_and_the_wrong_action_fail_and_guessing_is_cut_short():
+    with pytest.raises(TypeError, match="not windows="):
+        check("08.3", None, windows=pd.DataFrame())
+    fixed = AlertRule("d", "decline_rate", 0.20, "above", "page", "declined")
+    refused("08.3", fixed, "pass your function decline_rule")
+    _WRONG_TRIES.clear()
+    result = grade("08.3", lambda rates: fixed, 0)
+    assert result.passed is False and "your rule" in result.message  # not a guess: always said
+    retrain = lambda rates: AlertRule(  # noqa: E731
+        "d", "decline_rate", max(rates) + 0.03, "above", "retrain", "declined"
+    )
+    for seed in (1, 2):  # two wrong choices are named...
+        assert "'retrain' does not fit" in grade("08.3", retrain, seed).message
+    third = grade("08.3", retrain, 5)  # ...the third is not: reread the section
+    assert third.passed is False and "no longer says which part is wrong" in third.message
+    right = lambda rates: AlertRule(  # noqa: E731
+        "d", "decline_rate", max(rates) + 0.03, "above", "page", "declined"
+    )
+    assert grade("08.3", right, 3).passed is True
+    assert "'retrain' does not fit" in grade("08.3", retrain, 4).message  # a pass resets
+    _WRONG_TRIES.clear()
+
+
+def test_09_1_the_printed_answer_truncating_and_plus_one_fail():
+    refused("09.1", 5, "pass your function workers_needed")
+    refused("09.1", lambda p, w, h: int(p * (1 + h) / w), "less than the peak plus headroom")
+    refused("09.1", lambda p, w, h: int(p * (1 + h) / w) + 1, "would also do")
+    refused("09.1", lambda p, w, h: math.ceil(p / w), "less than the peak plus headroom")
+    refused("09.1", lambda p, w, h: p * (1 + h) / w, "not a whole number of workers")
+
+
+def test_09_3_the_rule_shown_above_a_loose_tolerance_and_rolling_back_on_drift_fail():
+    def shown_above(release, tolerance, min_labelled):  # the chapter's line, no label count
+        return release["new_auc"] < release["previous_auc"] - tolerance or not release["slo_met"]
+
+    refused("09.3", shown_above, "too few labelled outcomes", "your function says roll back")
+
+    def rule(loose=None, on_drift=False):
+        def should_roll_back(release, tolerance, min_labelled):
+            if not release["slo_met"] or (on_drift and release["drifted_share"] > 0.25):
+                return True
+            margin = tolerance if loose is None else loose
+            enough = release["labelled_rows"] >= min_labelled
+            return enough and release["new_auc"] < release["previous_auc"] - margin
+
+        return should_roll_back
+
+    accepted("09.3", rule())
+    refused("09.3", rule(loose=0.02), "tolerance", "your function says")
+    refused("09.3", rule(loose=0.0), "ranks a bit worse")
+    refused("09.3", rule(on_drift=True), "inputs drifted")
+
+
+def test_09_2_a_made_up_registry_is_refused():
+    with pytest.raises(TypeError, match="not holdout=, new_data=, registry="):
+        check("09.2", None, registry=None, holdout=None, new_data=None)
