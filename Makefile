@@ -30,8 +30,10 @@ install: $(INSTALLED)  ## only the set-up: .venv with the exact versions of requ
 model: $(INSTALLED)  ## train, register and promote the default model (skipped if one serves)
 	$(BIN)/python -m workshop_lib.default_model
 
+# binder/jupyterlab/overrides.json turns off the news question and update checks (Binder too)
 lab: model  ## set up (first time only) and open JupyterLab on the whole workbook at notebook 00
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+		--LabApp.app_settings_dir=$(CURDIR)/binder/jupyterlab \
 		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and apps)
