@@ -65,6 +65,7 @@ from workshop_lib.realtime.api_contract import (
 )
 from workshop_lib.realtime.http_metrics import CONTENT_TYPE, KNOWN_METHODS, OTHER, ServiceMetrics
 from workshop_lib.realtime.microbatch import MicroBatcher
+from workshop_lib.realtime.offline_docs import serve_docs_offline
 from workshop_lib.realtime.refusal_log import MAX_DETAIL_CHARS, REFUSED_EVENT
 from workshop_lib.realtime.serving import (
     MAX_BATCH_ROWS,
@@ -159,7 +160,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         version="1.0",
         lifespan=lifespan,
         telemetry=NO_OPENTELEMETRY,
+        docs_url=None,  # served offline below; ReDoc would load from a CDN, so it is off
+        redoc_url=None,
     )
+    serve_docs_offline(app)
     app.state.settings = settings
     app.state.service_state = None
     app.state.route_paths = None
