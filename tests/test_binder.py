@@ -122,3 +122,15 @@ def test_the_settings_override_is_valid_for_the_installed_jupyterlab():
                 assert isinstance(value, {"boolean": bool, "string": str}[declared["type"]])
     notification = overrides["@jupyterlab/apputils-extension:notification"]
     assert notification == {"fetchNews": "false", "checkForUpdates": False}
+
+
+def test_github_builds_the_image_and_runs_two_notebooks_in_it_within_2_gb():
+    job = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())["jobs"]["binder"]
+    commands = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "grep '^jupyter-repo2docker==' requirements.lock" in commands  # the pinned builder
+    assert re.search(r"repo2docker --no-run .*--image-name (\S+) \.$", commands, re.M)
+    run = re.search(r"docker run --rm --memory 2g .*\n\s+python -m pytest (.+)$", commands, re.M)
+    assert run, commands
+    notebooks = [word for word in run[1].split() if word.endswith(".ipynb")]
+    assert notebooks == ["notebooks/00_start_here.ipynb", "notebooks/03_realtime_api.ipynb"]
+    assert all((ROOT / notebook).exists() for notebook in notebooks)
