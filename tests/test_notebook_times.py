@@ -31,6 +31,7 @@ def test_each_notebook_states_the_same_minutes():
         text = (paths.PROJECT_ROOT / "notebooks" / f"{name}.ipynb").read_text()
         stated = re.search(r"\*\*Time:\*\* (?:about )?(\d+) min", text)
         assert stated and int(stated[1]) == timing.minutes, name
+        assert not re.search(r"runs in ~\d+ s", text), f"{name}: a run time outside the one source"
 
 
 def test_a_changed_figure_shows_up_as_a_stale_file(tmp_path, monkeypatch):
