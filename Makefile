@@ -103,7 +103,7 @@ bench: model  ## every chapter's benchmark, one after another (about 10 minutes 
 reset: $(INSTALLED)  ## stop stray servers, delete models/ and runtime/ (nothing under git)
 	$(BIN)/python -m workshop_lib.support.reset
 
-demo-ready: model  ## run every notebook into runtime/executed/ before class; prints timings
+demo-ready: model  ## run all 14 notebooks into runtime/executed/ before class; records their times in docs/notebook_times.json
 	$(BIN)/python -m workshop_lib.support.demo_ready
 
 # --- Apache Airflow (chapter 02b), in its own pinned environment --------------------------------
