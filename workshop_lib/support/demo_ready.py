@@ -48,23 +48,32 @@ class NotebookRun:
     error: str | None = None
 
 
+def kernel_log_path(path: Path, out_dir: Path) -> Path:
+    """Where the kernel's own messages (its stderr) go while ``path`` runs."""
+    return out_dir / f"{path.stem}.kernel.log"
+
+
 def run_notebook(path: Path, out_dir: Path = EXECUTED_DIR, timeout: int = 300) -> NotebookRun:
     """Execute one notebook (working directory: ``notebooks/``) and save the executed copy."""
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY_CELL))
     where = {"metadata": {"path": path.parent}}
+    out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     error = None
-    # IPC sockets: over TCP without keys the kernel prints a warning on every start
-    with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+    # IPC sockets: over TCP without keys the kernel prints a warning on every start. What the
+    # kernel process writes to its stderr (libraries' C++ logs) goes to a file, not the table.
+    with (
+        tempfile.TemporaryDirectory(prefix="kernel-") as sockets,
+        kernel_log_path(path, out_dir).open("w") as kernel_log,
+    ):
         kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/kernel")
         client = NotebookClient(notebook, km=kernel, timeout=timeout, resources=where)
         try:
-            client.execute()
+            client.execute(stderr=kernel_log)
         except CellExecutionError as failure:
             error = str(failure).strip().splitlines()[-1]
     seconds = time.perf_counter() - started
-    out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, out_dir / path.name)
     outputs = notebook.cells[-1].get("outputs", [])
     peak = float(outputs[0]["text"]) if outputs and "text" in outputs[0] else None
@@ -86,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         memory = f"{run.peak_mib:5.0f} MiB" if run.peak_mib is not None else "    ? MiB"
         print(f"{run.name:<34} {run.seconds:6.1f} s  {memory}  {outcome}")
     print(
-        f"all chapters prepared in {time.perf_counter() - started:.0f} s; executed copies in "
-        f"{EXECUTED_DIR.relative_to(paths.HOME)}/"
+        f"all chapters prepared in {time.perf_counter() - started:.0f} s; executed copies and "
+        f"each kernel's messages (NN.kernel.log) in {EXECUTED_DIR.relative_to(paths.HOME)}/"
     )
     if any(run.error for run in runs):
         return 1
