@@ -34,4 +34,5 @@ def test_a_failing_notebook_is_reported_not_raised(tmp_path):
     nbformat.write(notebook, broken)
     run = demo_ready.run_notebook(broken, out_dir=tmp_path / "out")
     assert run.error is not None and "no model in the registry" in run.error
+    assert "\x1b" not in run.error  # no terminal colours in the printed table
     assert (tmp_path / "out" / broken.name).exists()

@@ -12,6 +12,7 @@ notebook 00's table and the instructor guide's headings from it (``--no-record``
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from workshop_lib.default_model import ensure_default_model
 from workshop_lib.support import notebook_times
 
 NOTEBOOKS_DIR = paths.PROJECT_ROOT / "notebooks"
+ANSI_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # a traceback's colours, not for a terminal table
 NOTEBOOKS = "[0-9][0-9]*_*.ipynb"  # all 14: 00 to 09 with 02b, 06b, 07b and 08b
 EXECUTED_DIR = paths.RUNTIME_DIR / "executed"
 
@@ -72,7 +74,7 @@ def run_notebook(path: Path, out_dir: Path = EXECUTED_DIR, timeout: int = 300) -
         try:
             client.execute(stderr=kernel_log)
         except CellExecutionError as failure:
-            error = str(failure).strip().splitlines()[-1]
+            error = ANSI_COLOURS.sub("", str(failure)).strip().splitlines()[-1]
     seconds = time.perf_counter() - started
     nbformat.write(notebook, out_dir / path.name)
     outputs = notebook.cells[-1].get("outputs", [])
