@@ -30,8 +30,10 @@ install: $(INSTALLED)  ## only the set-up: .venv with the exact versions of requ
 model: $(INSTALLED)  ## train, register and promote the default model (skipped if one serves)
 	$(BIN)/python -m workshop_lib.default_model
 
+# binder/jupyterlab/overrides.json turns off the news question and update checks (Binder too)
 lab: model  ## set up (first time only) and open JupyterLab on the whole workbook at notebook 00
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb \
+		--LabApp.app_settings_dir=$(CURDIR)/binder/jupyterlab \
 		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and apps)
@@ -101,7 +103,7 @@ bench: model  ## every chapter's benchmark, one after another (about 10 minutes 
 reset: $(INSTALLED)  ## stop stray servers, delete models/ and runtime/ (nothing under git)
 	$(BIN)/python -m workshop_lib.support.reset
 
-demo-ready: model  ## run every notebook into runtime/executed/ before class; prints timings
+demo-ready: model  ## run all 14 notebooks into runtime/executed/ before class; records their times in docs/notebook_times.json
 	$(BIN)/python -m workshop_lib.support.demo_ready
 
 # --- MLServer (chapter 09), a real model server, in its own pinned environment -----------------

@@ -69,6 +69,7 @@ from workshop_lib.realtime.http_metrics import (
     refuse_unshared_workers,
 )
 from workshop_lib.realtime.microbatch import MicroBatcher
+from workshop_lib.realtime.offline_docs import serve_docs_offline
 from workshop_lib.realtime.problems import add_problem_handlers, parse_body
 from workshop_lib.realtime.request_guard import ObserveRequests
 from workshop_lib.realtime.serving import (
@@ -164,7 +165,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         version="1.0",
         lifespan=lifespan,
         telemetry=NO_OPENTELEMETRY,
+        docs_url=None,  # served offline below; ReDoc would load from a CDN, so it is off
+        redoc_url=None,
     )
+    serve_docs_offline(app)
     app.state.settings = settings
     app.state.service_state = None
     app.state.metrics = ServiceMetrics()

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from tools.write_environment import locked_requirements
+from tools.write_environment import USAGE, environment_text, locked_requirements
 from workshop_lib import paths
 
 ROOT = paths.PROJECT_ROOT
@@ -33,6 +33,19 @@ def test_environment_yml_installs_exactly_the_lock():
     assert [p for p in pip_section if p != "-e ."] == locked_requirements(
         ROOT / "requirements.lock"
     )
+
+
+@pytest.mark.parametrize("name", sorted(USAGE))
+def test_both_environment_files_are_what_make_lock_writes(name):
+    """environment.yml (conda) and binder/environment.yml (Binder): the lock, regenerated."""
+    requirements = locked_requirements(ROOT / "requirements.lock")
+    assert (ROOT / name).read_text() == environment_text(name, requirements), "run make lock"
+    pip_section = next(
+        d["pip"]
+        for d in yaml.safe_load((ROOT / name).read_text())["dependencies"]
+        if isinstance(d, dict)
+    )
+    assert ("-e ." in pip_section) == (name == "environment.yml")  # Binder installs it in postBuild
 
 
 def test_every_direct_dependency_is_pinned_within_its_range():

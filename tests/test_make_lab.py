@@ -1,4 +1,7 @@
-"""`make lab` opens the whole workbook (apps/, the labs) at notebook 00, with no news pop-up."""
+"""`make lab` opens the whole workbook (apps/, the labs) at notebook 00, with no news pop-up.
+
+The settings come from binder/jupyterlab/overrides.json, the file Binder's image uses too.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ def test_lab_roots_at_the_repository_opens_notebook_00_and_fetches_no_news(tmp_p
         f"--ServerApp.port={port}",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.runtime_dir={tmp_path}",
+        f"--LabApp.user_settings_dir={tmp_path / 'user-settings'}",  # no settings of this machine
     ]
     process = subprocess.Popen(
         argv, cwd=paths.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -66,6 +70,16 @@ def test_lab_roots_at_the_repository_opens_notebook_00_and_fetches_no_news(tmp_p
         )
         page = httpx.get(f"{base}/lab", headers=headers, timeout=10).text
         assert re.search(r'"news":\s*\{\s*"disabled":\s*true', page)
+        # the setting behind the "official Jupyter news" question: Never, so it is not asked
+        notification = httpx.get(
+            f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification",
+            headers=headers,
+            timeout=10,
+        ).json()
+        defaults = notification["schema"]["properties"]  # what an override changes
+        assert defaults["fetchNews"]["default"] == "false"
+        assert defaults["checkForUpdates"]["default"] is False
+        assert not {"fetchNews", "checkForUpdates"} & set(notification["settings"])
     finally:
         process.terminate()
         process.wait(20)

@@ -96,7 +96,7 @@ def test_nothing_asks_for_every_core():
 
 def test_binder_builds_the_locked_environment_and_the_default_model():
     root = paths.PROJECT_ROOT
-    assert (root / "environment.yml").exists() and not (root / "binder").exists()
-    post_build = root / "postBuild"
+    assert (root / "environment.yml").exists() and (root / "binder" / "environment.yml").exists()
+    post_build = root / "binder" / "postBuild"
     assert post_build.stat().st_mode & 0o111, "postBuild must be executable"
     assert "python -m workshop_lib.default_model" in post_build.read_text()

@@ -90,13 +90,21 @@ class Page:
         return base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"])
 
 
+# Chromium then resolves no host name but this machine's addresses: the network is closed
+OFFLINE_FLAGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
+
+
 def open_tab(
-    chromium: str, url: str, profile: Path, window: tuple[int, int] = WINDOW
+    chromium: str,
+    url: str,
+    profile: Path,
+    window: tuple[int, int] = WINDOW,
+    extra_flags: list[str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """Start Chromium on a free debugging port with an empty profile at ``profile``.
 
     Returns the browser process (terminate it when done) and the DevTools websocket address of
-    a new tab showing ``url``.
+    a new tab showing ``url``. ``extra_flags=OFFLINE_FLAGS`` closes the network.
     """
     port = free_port()
     browser = subprocess.Popen(
@@ -106,6 +114,7 @@ def open_tab(
             f"--window-size={window[0]},{window[1]}",
             f"--user-data-dir={profile}",
             f"--remote-debugging-port={port}",
+            *(extra_flags or []),
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,
