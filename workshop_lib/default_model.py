@@ -2,8 +2,8 @@
 
 Every chapter serves the model that ``production`` points to. ``ensure_default_model`` makes
 sure one exists, training it only when the registry has none, so any notebook can start first.
-On a new development machine it first creates the registry's signing key, and says so
-(:func:`workshop_lib.registry_keys.ensure_signing_key`).
+On a new development machine, registering the first version creates the registry's signing
+key, and says so (:func:`workshop_lib.registry_keys.ensure_signing_key`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 import shutil
 import time
 
-from workshop_lib import data, paths, registry_keys, training
+from workshop_lib import data, paths, training
 from workshop_lib.registry import PRODUCTION, Registry
 
 
@@ -49,7 +49,6 @@ def ensure_default_model(registry: Registry | None = None, verbose: bool = True)
     cannot serve says why here, not in the middle of a chapter.
     """
     registry = registry or Registry()
-    registry_keys.ensure_signing_key(registry_has_versions=bool(registry.folders()))
     current = registry.stage(PRODUCTION)
     if current is not None:
         registry.verify(current)
@@ -100,9 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.retrain:
         started = time.perf_counter()
-        registry = Registry()
-        registry_keys.ensure_signing_key(registry_has_versions=bool(registry.folders()))
-        version = train_and_register(registry)
+        version = train_and_register(Registry())
         print(f"registered and promoted {version} in {time.perf_counter() - started:.1f} s")
     else:
         ensure_default_model()
