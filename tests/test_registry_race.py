@@ -1,9 +1,10 @@
 """Time of check to time of use: a model file swapped between the registry's check and its load.
 
 Someone who can write ``models/`` but has no key runs a process that swaps a version's
-``model.skops`` by rename, in a tight loop (2 ms each), between the signed file and their own model (a
-classifier that declines everyone: p = 1). The registry reads each file once and loads the bytes
-it checked, so every load gives the signed model or is refused, never the attacker's.
+``model.skops`` by rename, in a tight loop (2 ms each way), between the signed file and their
+own model (a classifier that declines everyone: p = 1). The registry reads each file once and
+loads the bytes it checked, so every load gives the signed model or is refused, never the
+attacker's.
 """
 
 from __future__ import annotations
