@@ -189,8 +189,8 @@ def test_the_live_service_refuses_a_planted_registry_quickly_and_still_stops(
             served.append(predict.json().get("model_version"))
         stopped = server.stop(timeout=10)
     print(answers)
-    assert all(
-        status == 503 and "json" in str(kind) for status, kind, _ in answers.values()
-    ), answers
+    assert all(status == 503 and "json" in str(kind) for status, kind, _ in answers.values()), (
+        answers
+    )
     assert served == ["1.0.0"] * len(plants)
     assert stopped == -15  # SIGTERM stopped it cleanly (not SIGKILL after 10 s)
