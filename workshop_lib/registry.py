@@ -261,12 +261,12 @@ class Registry:
         """
         check_threshold(threshold, "register")
         self.root.mkdir(parents=True, exist_ok=True)
-        version = bump_version(self.latest_version(), bump)
-        import skops.io as sio  # here, not at the top: a Spark driver imports no scikit-learn
-
         # Before any work: no key, no new version. On a development machine whose registry has
         # no version yet, the signing key is created here, and the message says so.
         key = self._key or registry_keys.ensure_signing_key(bool(self.folders()))
+        version = bump_version(self.latest_version(), bump)
+        import skops.io as sio  # here, not at the top: a Spark driver imports no scikit-learn
+
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
         try:
             artifact = staging / ARTIFACT_NAME
