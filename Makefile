@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
 	edge bench reset demo-ready tflite tflite-check fleet \
-	airflow airflow-env airflow-lock book screenshots diagrams
+	airflow airflow-env airflow-lock book screenshots diagrams mlserver mlserver-env mlserver-lock
 
 help:  ## this list: every target and what it does
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' Makefile
@@ -51,7 +51,7 @@ lock: $(INSTALLED)  ## re-pin requirements.lock and environment.yml from pyproje
 
 # --- the chapters' apps and benchmarks (see README: "Run the apps") ---------------------------
 api: model  ## the model service on http://127.0.0.1:8000 (docs at /docs)
-	$(BIN)/uvicorn apps.api:app --port 8000 --timeout-keep-alive 75
+	$(BIN)/uvicorn apps.api:app --port 8000 --timeout-keep-alive 75 --http workshop_lib.realtime.http_limits:HeadLimitedProtocol
 
 frontend: model  ## the Streamlit page; start `make api` in another terminal first
 	$(BIN)/streamlit run apps/frontend.py
@@ -103,6 +103,22 @@ reset: $(INSTALLED)  ## stop stray servers, delete models/ and runtime/ (nothing
 
 demo-ready: model  ## run every notebook into runtime/executed/ before class; prints timings
 	$(BIN)/python -m workshop_lib.support.demo_ready
+
+# --- MLServer (chapter 09), a real model server, in its own pinned environment -----------------
+MLSERVER_VENV := .venv-mlserver
+
+$(MLSERVER_VENV)/.installed: requirements-mlserver.txt $(INSTALLED)
+	test -x $(MLSERVER_VENV)/bin/python || $(PYTHON) -m venv $(MLSERVER_VENV)
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(MLSERVER_VENV)/bin/python -r requirements-mlserver.txt
+	touch $@
+
+mlserver-env: $(MLSERVER_VENV)/.installed  ## only the set-up: .venv-mlserver with requirements-mlserver.txt
+
+mlserver: model mlserver-env  ## MLServer serving the production model over the V2 protocol (Ctrl-C stops it)
+	$(BIN)/python -m apps.model_server
+
+mlserver-lock: $(INSTALLED)  ## re-pin requirements-mlserver.txt from requirements-mlserver.in
+	$(BIN)/uv pip compile requirements-mlserver.in --universal --python-version 3.11 -o requirements-mlserver.txt
 
 # --- Apache Airflow (chapter 02b), in its own pinned environment --------------------------------
 AIRFLOW_VENV := .venv-airflow

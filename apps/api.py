@@ -2,20 +2,26 @@
 
 Run it with::
 
-    uvicorn apps.api:app --port 8000 --timeout-keep-alive 75   # docs at http://127.0.0.1:8000/docs
+    uvicorn apps.api:app --port 8000 --timeout-keep-alive 75 \
+        --http workshop_lib.realtime.http_limits:HeadLimitedProtocol  # docs at /docs
 
 It binds to 127.0.0.1 unless given ``--host``. Fast by default: micro-batching on and the
 version's verified ONNX export (see ``GET /model``'s ``backend_reason``). Environment variables:
 MODEL_REGISTRY (registry folder), MODEL_BACKEND=auto|sklearn|onnx (sklearn turns ONNX off),
 MICROBATCH=1|0 (0 turns batching off) with MICROBATCH_MAX_SIZE and MICROBATCH_WAIT_MS,
 PREDICTION_LOG (JSON Lines file), ADMIN_TOKEN (unset: /admin/* is off), BODY_TIMEOUT_S (a body
-not received within it is answered 408), PROMETHEUS_MULTIPROC_DIR (an empty folder, for
-``--workers N``: metrics summed over the workers).
+not received within it is answered 408), MAX_IN_FLIGHT (more scoring requests at once are
+answered 503), HEADER_TIMEOUT_S (a request head not received within it is answered 408),
+PROMETHEUS_MULTIPROC_DIR (an empty folder, needed for ``--workers N``: metrics summed over
+the workers; several workers without it refuse to start: each would serve only its own counts).
 
 Keep-alive: ``--timeout-keep-alive 75`` keeps idle connections longer than clients and proxies
 keep theirs (aiohttp 15 s, most load balancers 60 s), so a client never reuses a connection the
 server is closing at that instant (with uvicorn's default 5 s, 0.2-1 % of requests from 64
-keep-alive clients were reset).
+keep-alive clients were reset). ``--http ...HeadLimitedProtocol``: uvicorn's default parser
+buffers a request head of any size and waits for it forever; this one answers 431 above 32 KiB
+and 408 after HEADER_TIMEOUT_S (see ``workshop_lib.realtime.http_limits``). Bodies, errors and
+metrics are handled by ``realtime.request_guard`` and ``realtime.problems``.
 """
 
 # --- one thread per model call -----------------------------------------------------------------
@@ -25,10 +31,8 @@ import os
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import asyncio
 import gc
 import hmac
-import json
 import logging
 import re
 import secrets
@@ -36,15 +40,11 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.telemetry import TelemetryConfig
-from pydantic import ValidationError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workshop_lib.prediction_log import PredictionLogger, PredictionRecord
 from workshop_lib.realtime.api_contract import (
@@ -54,21 +54,25 @@ from workshop_lib.realtime.api_contract import (
     BatchRequest,
     BatchResponse,
     Decision,
-    FieldProblem,
     Health,
     ModelInfo,
     PredictionResponse,
-    Problem,
     Reason,
     Reloaded,
     RowPrediction,
+    add_request_schemas,
+    request_body,
 )
-from workshop_lib.realtime.http_metrics import CONTENT_TYPE, KNOWN_METHODS, OTHER, ServiceMetrics
+from workshop_lib.realtime.http_metrics import (
+    CONTENT_TYPE,
+    ServiceMetrics,
+    refuse_unshared_workers,
+)
 from workshop_lib.realtime.microbatch import MicroBatcher
-from workshop_lib.realtime.refusal_log import MAX_DETAIL_CHARS, REFUSED_EVENT
+from workshop_lib.realtime.problems import add_problem_handlers, parse_body
+from workshop_lib.realtime.request_guard import ObserveRequests
 from workshop_lib.realtime.serving import (
     MAX_BATCH_ROWS,
-    MAX_BODY_BYTES,
     ModelService,
     Prediction,
     ServiceSettings,
@@ -95,6 +99,7 @@ class State:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the production model before the first request; stop the batcher at shutdown."""
+    refuse_unshared_workers()
     settings = app.state.settings or ServiceSettings.from_env()
     service = ModelService(settings)
     batcher = None
@@ -162,191 +167,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.service_state = None
-    app.state.route_paths = None
     app.state.metrics = ServiceMetrics()
-    app.add_middleware(ObserveRequests)
-    app.add_exception_handler(RequestValidationError, validation_failed)
-    app.add_exception_handler(HTTPException, http_error)
+    app.add_middleware(ObserveRequests, routers=[routes])  # 415, 413, 408, 503; metrics
+    add_problem_handlers(app)  # every error as a Problem body (a 422 names each bad field)
     app.include_router(routes)
+    add_request_schemas(app, LoanApplication, BatchRequest)  # the bodies the routes parse
     return app
-
-
-# --- middleware: refuse huge, slow or non-JSON bodies, count and time every request -----------
-JSON_BODY_PATHS = frozenset({"/predict", "/predict/batch"})
-DEFAULT_BODY_TIMEOUT_S = ServiceSettings.body_timeout_s
-
-
-class ObserveRequests:
-    """ASGI middleware: 413 for a body over MAX_BODY_BYTES, 408 for one that trickles in slower
-    than BODY_TIMEOUT_S, 415 for a body that is not JSON; request count and duration metrics
-    with bounded labels (unknown methods and paths are counted as "other")."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        fastapi_app = scope["app"]
-        metrics: ServiceMetrics = fastapi_app.state.metrics
-        path = scope["path"] if scope["path"] in known_paths(fastapi_app) else OTHER
-        method = scope["method"] if scope["method"] in KNOWN_METHODS else OTHER
-        status = 500
-        refusal_body = bytearray()  # only a refusal's body is kept (a small Problem JSON)
-
-        async def send_and_note_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and status >= 400:
-                refusal_body.extend(message.get("body", b"")[:REFUSAL_BODY_BYTES])
-            await send(message)
-
-        try:
-            refusal = None
-            if scope["method"] == "POST" and scope["path"] in JSON_BODY_PATHS:
-                refusal = content_type_refusal(scope)
-            body: bytes | None = b""
-            if refusal is None:
-                current = fastapi_app.state.service_state
-                timeout = current.settings.body_timeout_s if current else DEFAULT_BODY_TIMEOUT_S
-                try:
-                    async with asyncio.timeout(timeout):  # no extra task, unlike wait_for
-                        body = await read_limited_body(scope, receive)
-                except TimeoutError:
-                    refusal = problem(408, f"the request body did not arrive within {timeout:g} s")
-                else:
-                    refusal = body_refusal(scope, body)
-            if refusal is not None:
-                await refusal(scope, receive, send_and_note_status)
-            else:
-                await self.app(scope, replay(body or b"", receive), send_and_note_status)
-        finally:
-            metrics.observe_request(method, path, status, time.perf_counter() - started)
-            if status >= 400:
-                log_refusal(method, path, status, bytes(refusal_body))
-
-
-REFUSAL_BODY_BYTES = 4_096
-
-
-def log_refusal(method: str, path: str, status: int, body: bytes) -> None:
-    """One JSON line in the service log per refused (4xx) or failed (5xx) request: *why*, beside
-    the metrics' *how many*. ``path`` is the bounded metrics label and ``detail`` the reply's
-    own, which names the wrong fields but never echoes their values."""
-    try:
-        detail = str(json.loads(body)["detail"])
-    except (ValueError, KeyError, TypeError):
-        detail = "(no Problem body)"
-    record = {"event": REFUSED_EVENT, "status": status, "method": method, "path": path}
-    log.log(
-        logging.ERROR if status >= 500 else logging.WARNING,
-        json.dumps(record | {"detail": detail[:MAX_DETAIL_CHARS]}),
-    )
-
-
-def known_paths(app: FastAPI) -> frozenset[str]:
-    """The paths the app routes (computed once per app)."""
-    if app.state.route_paths is None:
-        found = {getattr(route, "path", None) for route in [*app.routes, *routes.routes]}
-        app.state.route_paths = frozenset(path for path in found if path)
-    return app.state.route_paths
-
-
-def body_refusal(scope: Scope, body: bytes | None) -> JSONResponse | None:
-    """413 for a body over the limit; 422 for a JSON endpoint's body that is not UTF-8 text."""
-    if body is None:
-        return problem(413, f"request body is larger than {MAX_BODY_BYTES:,} bytes")
-    if scope["path"] in JSON_BODY_PATHS:
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            return problem(422, "the body is not valid JSON (it is not UTF-8 text)")
-    return None
-
-
-def content_type_refusal(scope: Scope) -> JSONResponse | None:
-    """A 415 naming the problem when a JSON endpoint gets no or another Content-Type."""
-    given = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
-    media_type = given.split(";")[0].strip().lower()
-    if media_type == "application/json":
-        return None
-    found = f"Content-Type {given!r}" if given else "no Content-Type header"
-    return problem(415, f"send the body as JSON with Content-Type: application/json (got {found})")
-
-
-def problem(status: int, detail: str) -> JSONResponse:
-    return JSONResponse(Problem(detail=detail).model_dump(), status_code=status)
-
-
-async def read_limited_body(scope: Scope, receive: Receive) -> bytes | None:
-    """The whole request body, or None as soon as it exceeds MAX_BODY_BYTES."""
-    declared = dict(scope["headers"]).get(b"content-length", b"0")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return None
-    chunks, size, more = [], 0, True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break  # the client went away
-        chunks.append(message.get("body", b""))
-        size += len(chunks[-1])
-        if size > MAX_BODY_BYTES:
-            return None
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands the app the body already read, then waits for a disconnect."""
-    delivered = False
-
-    async def receive_again() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return receive_again
-
-
-# --- bad input: 422 with a message that names each field -------------------------------------
-def describe_error(error: dict) -> dict:
-    """One validation error as {"field", "message", "row"}, never echoing the input (it may be
-    NaN); ``row`` is the index of the bad application in a /predict/batch body."""
-    location = [str(part) for part in error["loc"] if part != "body"]
-    row = None
-    if len(location) >= 2 and location[0] == "applications" and location[1].isdigit():
-        row = int(location[1])
-    if error["type"] == "json_invalid":
-        detail = error.get("ctx", {}).get("error", "")
-        return {"field": "body", "message": f"the body is not valid JSON ({detail})", "row": None}
-    if error["type"] == "missing" and not location:
-        return {"field": "body", "message": "the request has no JSON body", "row": None}
-    return {"field": ".".join(location) or "body", "message": error["msg"], "row": row}
-
-
-async def validation_failed(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [describe_error(e) for e in exc.errors()]
-    summary = "; ".join(
-        (f"row {e['row']}: " if e["row"] is not None else "") + f"{e['field']}: {e['message']}"
-        for e in errors
-    )
-    problems = [FieldProblem(**error) for error in errors]
-    return JSONResponse(Problem(detail=summary, errors=problems).model_dump(), status_code=422)
-
-
-async def http_error(request: Request, exc: Exception) -> Response:
-    """Every HTTPException as the documented ``Problem`` body."""
-    assert isinstance(exc, HTTPException)
-    response = problem(exc.status_code, str(exc.detail))
-    for name, value in (exc.headers or {}).items():
-        response.headers[name] = value
-    return response
 
 
 # --- health and model ------------------------------------------------------------------------
@@ -391,28 +217,7 @@ async def predict_one(state: State, row: dict) -> Prediction:
 # The body is validated straight from its JSON bytes by pydantic (Rust), and the answer written
 # straight to JSON: FastAPI's generic path (bytes -> dict -> model, then the response model
 # validated again and encoded) cost more than the model itself. The schema stays documented.
-PREDICT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"$ref": "#/components/schemas/LoanApplication"},
-                "example": EXAMPLE_APPLICATION,
-            }
-        },
-    }
-}
-
-
-def parse_application(body: bytes) -> LoanApplication:
-    """The validated application in a /predict body; a 422 naming each problem otherwise."""
-    if not body:
-        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "missing"}])
-    try:
-        return LoanApplication.model_validate_json(body)
-    except ValidationError as error:
-        problems = [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_input=False)]
-        raise RequestValidationError(problems) from None
+PREDICT_BODY = request_body(LoanApplication, example=EXAMPLE_APPLICATION)
 
 
 @routes.post(
@@ -424,7 +229,7 @@ def parse_application(body: bytes) -> LoanApplication:
 async def predict(request: Request, state: StateDep, explain: bool = False) -> Response:
     """Default probability and decision for one application (``?explain=true`` adds reasons)."""
     started = time.perf_counter()
-    application = parse_application(await request.body())
+    application = parse_body(await request.body(), LoanApplication)  # or a 422 naming the field
     request_id = request_id_of(request)
     row = application.__dict__  # the validated fields, without copying them
     prediction = await predict_one(state, row)
@@ -449,10 +254,16 @@ async def predict(request: Request, state: StateDep, explain: bool = False) -> R
 
 
 # --- predict many applications ---------------------------------------------------------------
-@routes.post("/predict/batch", response_model=BatchResponse, responses={**ERRORS, **NOT_READY})
-async def predict_batch(body: BatchRequest, request: Request, state: StateDep) -> BatchResponse:
+@routes.post(
+    "/predict/batch",
+    response_model=BatchResponse,
+    responses={**ERRORS, **NOT_READY},
+    openapi_extra=request_body(BatchRequest),
+)
+async def predict_batch(request: Request, state: StateDep) -> BatchResponse:
     """Score up to MAX_BATCH_ROWS applications in one model call."""
     started = time.perf_counter()
+    body = parse_body(await request.body(), BatchRequest)  # as /predict: a 422 names the cause
     request_id = request_id_of(request)
     rows = [application.__dict__ for application in body.applications]
     predictions = await run_in_threadpool(state.service.predict_rows, rows)

@@ -9,7 +9,8 @@ local`` to run on a distributed LocalCluster (its dashboard link is printed) or 
 tcp://host:8786`` to use a remote Dask scheduler. ``--engine spark`` scores on Apache Spark
 (``local[1]``, needs Java 17) and ``--engine pandas`` one partition after another without
 an engine; both store exactly what the Dask engine stores. Exit code 1 means a run failed;
-the run log (``batch_runs`` in the database) says why.
+the run log (``batch_runs`` in the database) says why. Days run from 2025-01-01 (each has its
+own block of application ids, above the stream's); an earlier date is refused at once (exit 2).
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ def day_argument(text: str) -> date:
         return batch.parse_day(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def rows_argument(text: str) -> int:
+    """Rows to generate for a day: 0 (none) up to one less than a day's block of ids."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < batch.IDS_PER_DAY:
+        raise argparse.ArgumentTypeError(
+            f"a day holds 0 to {batch.IDS_PER_DAY - 1:,} generated rows (its block of ids), "
+            f"got {value:,}"
+        )
+    return value
 
 
 ENGINES = ("dask", "pandas", "spark")
@@ -68,7 +83,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2, help="partitions scored at once")
     parser.add_argument("--force", action="store_true", help="rescore days already written")
-    parser.add_argument("--generate", type=int, default=0, help="make N rows for a day with none")
+    parser.add_argument(
+        "--generate", type=rows_argument, default=0, help="make N rows for a day with none"
+    )
     parser.add_argument("--rows-per-file", type=int, default=500_000, help="with --generate")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser.parse_args(argv)

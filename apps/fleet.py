@@ -6,7 +6,8 @@ Starts its own mosquitto broker (passwords, an ACL per device) and model store o
 runs N devices as threads of this process, and plays the chapter's story: provision 1.0.0,
 roll 1.1.0 out canaries first while some devices are offline, refuse a tampered manifest and a
 tampered model file, stop a bad 2.0.0 at the canaries, let the offline devices catch up, roll
-the fleet back to 1.0.0. Stops everything it started, then prints a one-line JSON summary.
+the fleet back to 1.0.0, and refuse the stopped 2.0.0 manifest when it is published again (a
+replay). Stops everything it started, then prints a one-line JSON summary.
 """
 
 from __future__ import annotations

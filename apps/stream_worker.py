@@ -18,9 +18,10 @@ it has been idle for ``--idle-exit`` seconds, or forever. Start several with dif
 ``--consumer`` names to share the work; one that dies leaves its events pending, and the others
 take them over after ``--min-idle-ms``. Predictions go to ``--db`` (the workbook's predictions
 database by default) with ``source = 'stream'``. A JSON summary is printed at the end: strict
-JSON (no ``NaN``), with one dead-letter count, ``dead_letters``: the events this run moved to the
-dead letters (form data or envelope: id, timestamp), counted once, by the queue; on Redis, the
-letters added while this worker ran (by any worker sharing the stream).
+JSON (no ``NaN``; a figure that cannot be measured is ``null``), with one dead-letter count,
+``dead_letters``: the events this run moved to the dead letters (form data, envelope: id,
+timestamp, or an id already stored from another application), counted once, by the queue; on
+Redis, the letters added while this worker ran (by any worker sharing the stream).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -35,9 +37,10 @@ from typing import Any
 from workshop_lib import data, streaming
 from workshop_lib.realtime.serving import BACKENDS, with_onnx_backend
 from workshop_lib.registry import Registry
-from workshop_lib.store import DEFAULT_STORE_URL, PredictionStore
+from workshop_lib.store import DEFAULT_STORE_URL, SOURCE_IDS, PredictionStore
 
-FIRST_ID = 1_000_001  # stream events get ids of their own, apart from the batch chapter's
+FIRST_ID = 1_000_001  # inside the stream's id block (store.SOURCE_IDS), below the batch job's
+LAST_ID = SOURCE_IDS[streaming.SOURCE][1]
 TUNED_WINDOW_MS = 10.0  # with the ONNX backend: the set-up that meets the latency target
 
 
@@ -53,13 +56,18 @@ def count_argument(text: str) -> int:
 
 
 def first_id_argument(text: str) -> int:
-    """The first application id: a whole number from 1 (the store keys predictions by it)."""
+    """The first application id: a whole number in the stream's block (the store's key)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"application ids start at 1, got {value}")
+    if value > LAST_ID:
+        raise argparse.ArgumentTypeError(
+            f"stream application ids run from 1 to {LAST_ID:,} (the batch job's lie above), "
+            f"got {value:,}"
+        )
     return value
 
 
@@ -99,6 +107,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--crash-at-batch and --crash-phase go together")
     if args.events is None:
         args.events = 0 if args.redis_url else 20_000
+    if args.first_id + args.events - 1 > LAST_ID:
+        room = LAST_ID - args.first_id + 1
+        parser.error(
+            f"--first-id {args.first_id:,} leaves room for {room:,} events before the "
+            f"stream's last id {LAST_ID:,}, not {args.events:,}"
+        )
     return args
 
 
@@ -169,15 +183,22 @@ def run_on_redis(args: argparse.Namespace, model, store: PredictionStore) -> dic
 
 
 def summary(processor: streaming.StreamProcessor) -> dict[str, Any]:
-    """The figures a worker prints when it stops (its dead letters are counted by the queue)."""
+    """The figures a worker prints when it stops (its dead letters are counted by the queue).
+
+    A figure that is not a finite number is printed as ``null``: the summary is always printed.
+    """
     stats = processor.stats
     figures: dict[str, Any] = {"scored": stats.scored}
     if stats.scored:
         latency = stats.summary()
+        measured = {
+            "events_per_s": (latency.per_second, None),
+            "p50_ms": (latency.p50_ms, 1),
+            "p99_ms": (latency.p99_ms, 1),
+        }
         figures |= {
-            "events_per_s": round(latency.per_second),
-            "p50_ms": round(latency.p50_ms, 1),
-            "p99_ms": round(latency.p99_ms, 1),
+            name: round(value, digits) if math.isfinite(value) else None
+            for name, (value, digits) in measured.items()
         }
     return figures
 

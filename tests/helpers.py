@@ -22,6 +22,7 @@ PACKAGES = {
     "prometheus": "prometheus",
     "promtool": "prometheus",
     "java": "openjdk-17-jre-headless",
+    "nginx": "nginx",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 import time
 
@@ -24,7 +25,12 @@ from workshop_lib.realtime.serving import (
 )
 from workshop_lib.registry import Registry, RegistryError
 from workshop_lib.schema import EXAMPLE_APPLICATION, FEATURES
-from workshop_lib.support.servers import start_uvicorn
+from workshop_lib.support.servers import (
+    ServerStartError,
+    start_server,
+    start_uvicorn,
+    uvicorn_command,
+)
 
 pytestmark = pytest.mark.slow
 EXAMPLE = EXAMPLE_APPLICATION
@@ -290,6 +296,54 @@ def test_a_bad_batch_row_is_named_by_index_and_field(client):
     assert error["row"] == 2 and error["field"] == "applications.2.credit_score"
 
 
+UNREADABLE_JSON = {
+    "deep nesting": ("[" * 100_000, "recursion limit exceeded"),
+    "a 4,400-digit integer": ('{"applications": [' + "9" * 4_400 + "]}", "number out of range"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE_JSON))
+@pytest.mark.parametrize("path", ["/predict", "/predict/batch"])
+def test_json_that_cannot_be_read_is_a_422_naming_why(client, path, case):
+    content, why = UNREADABLE_JSON[case]
+    headers = {"content-type": "application/json"}
+    response = client.post(path, content=content, headers=headers)
+    assert response.status_code == 422, response.text
+    assert why in response.json()["detail"]
+
+
+def test_settings_never_show_the_admin_token():
+    settings = ServiceSettings.from_env({"ADMIN_TOKEN": "s3cret-admin-token"})
+    assert settings.admin_token == "s3cret-admin-token"
+    for shown in (repr(settings), str(settings), f"{settings}"):
+        assert "s3cret" not in shown and "admin_token='<redacted>'" in shown
+
+
+def test_scoring_requests_beyond_max_in_flight_are_a_503_problem(shared_registry, tmp_path):
+    import socket
+
+    env = {"MAX_IN_FLIGHT": "2", "BODY_TIMEOUT_S": "2"}
+    with _serve(shared_registry, tmp_path / "log.jsonl", **env) as server:
+        slow = []  # two requests whose bodies trickle: both in flight until their 408
+        for _ in range(2):
+            conn = socket.create_connection((server.host, server.port), timeout=10)
+            conn.sendall(
+                b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 400\r\n\r\n{"
+            )
+            slow.append(conn)
+        time.sleep(0.5)
+        busy = httpx.post(f"{server.url}/predict", json=EXAMPLE)
+        timed_out = [conn.recv(4096) for conn in slow]
+        after = httpx.post(f"{server.url}/predict", json=EXAMPLE)
+        for conn in slow:
+            conn.close()
+    assert busy.status_code == 503 and "at capacity (2 requests" in busy.json()["detail"]
+    assert busy.headers["retry-after"] == "1"
+    assert all(reply.startswith(b"HTTP/1.1 408") for reply in timed_out)
+    assert after.status_code == 200
+
+
 def test_a_corrupted_production_artifact_keeps_the_old_model_serving(
     tmp_path, trained, small_frames
 ):
@@ -319,18 +373,23 @@ def test_a_body_trickling_in_is_cut_off_with_408(shared_registry, tmp_path):
     assert reply.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 5
 
 
-def test_two_workers_add_up_their_counts(shared_registry, tmp_path):
-    folder = tmp_path / "prometheus"
-    folder.mkdir()
-    env = {"PROMETHEUS_MULTIPROC_DIR": str(folder)}
+def test_two_workers_add_up_their_counts_by_default(shared_registry, tmp_path):
     log = tmp_path / "log.jsonl"
-    settings = {"MODEL_REGISTRY": str(shared_registry.root), "PREDICTION_LOG": str(log), **env}
+    settings = {"MODEL_REGISTRY": str(shared_registry.root), "PREDICTION_LOG": str(log)}
     with start_uvicorn(env=settings, workers=2, name="test-2w") as server:
         result = load_test(f"{server.url}/predict", 200, 16, EXAMPLE)
         scrapes = [parse_metrics(httpx.get(f"{server.url}/metrics").text) for _ in range(6)]
     assert result.errors == {}
     totals = {sum(v for (n, _), v in s.items() if n == "predictions_total") for s in scrapes}
     assert totals == {200}  # every scrape, whichever worker answers, sums both
+
+
+def test_two_workers_without_a_shared_metrics_folder_refuse_to_start(shared_registry, tmp_path):
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    settings = {"MODEL_REGISTRY": str(shared_registry.root), "PREDICTION_LOG": str(tmp_path / "l")}
+    command = uvicorn_command("apps.api:app", workers=2)  # as typed by hand: no folder
+    with pytest.raises(ServerStartError, match="PROMETHEUS_MULTIPROC_DIR is not set"):
+        start_server(command, name="test-2w-bare", env=settings, timeout=60)
 
 
 def test_in_process_defaults_are_fast_and_strict(shared_registry, tmp_path):

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workshop_lib import batch, schema
+from workshop_lib import batch, data, schema
 from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.scoring import score_batch
-from workshop_lib.store import PredictionStore, StoreUnavailableError, open_sqlite
+from workshop_lib.store import SOURCE_IDS, PredictionStore, StoreUnavailableError, open_sqlite
 
 DAY = "2025-01-31"
 
@@ -508,3 +508,61 @@ def test_benchmark_quick_prints_throughputs_and_ratios(tmp_path, registry):
     for name in ("in-memory predict_proba", "scoring stage", "end to end"):
         assert name in result.stdout
     assert result.stdout.count("x in-memory") == 2
+
+
+STREAM_IDS = range(1_000_001, 1_000_011)  # the stream worker's first ids
+
+
+def test_a_day_before_the_first_batch_day_is_refused_before_any_work(tmp_path, registry, capsys):
+    """2024-09-23's id block was 1-10,000,000: its run rewrote the stream's predictions."""
+    from apps import batch_job
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = PredictionStore(url)
+    store.write(
+        pd.DataFrame({"application_id": list(STREAM_IDS), "probability": 0.5}),
+        same_for_all={
+            "decision": "approve",
+            "model_version": "1.0.0",
+            "run_id": "stream-1",
+            "source": "stream",
+            "scored_at": "2025-01-01T00:00:00.000+00:00",
+        },
+    )
+    before = store.read("SELECT * FROM predictions ORDER BY application_id")
+    folder = tmp_path / "data" / "date=2024-09-23"  # a day's files, holding the stream's ids
+    folder.mkdir(parents=True)
+    day = schema_frame(len(STREAM_IDS), first_id=STREAM_IDS[0])
+    day.to_parquet(folder / "part-00000.parquet", index=False)
+    common = ["--data", str(tmp_path / "data"), "--db", url, "--registry", str(registry.root)]
+    refusals = {
+        ("--date", "2024-09-23"): "batch days run from 2025-01-01 to 9999-12-31",
+        ("--date", "2024-06-01", "--generate", "50"): "batch days run from 2025-01-01",
+        ("--date", "2025-02-01", "--generate", "-5"): "a day holds 0 to 9,999,999 generated",
+    }
+    for when, message in refusals.items():
+        with pytest.raises(SystemExit) as exited:
+            batch_job.main([*when, *common, "--quiet"])
+        assert exited.value.code == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(ValueError, match="before the first batch day"):
+        batch.run_day("2024-09-23", data_root=tmp_path / "data", store_url=url, registry=registry)
+    pd.testing.assert_frame_equal(
+        store.read("SELECT * FROM predictions ORDER BY application_id"), before
+    )
+    assert not (tmp_path / "data" / "date=2024-06-01").exists()
+    assert not (tmp_path / "data" / "date=2025-02-01").exists()
+    assert store.count("source = 'batch'") == 0 and batch.runs(url).empty
+
+
+def schema_frame(rows: int, first_id: int) -> pd.DataFrame:
+    frame = data.make_applications(rows, seed=31, start="2024-09-23", days=1, first_id=first_id)
+    return frame[batch.INPUT_COLUMNS]
+
+
+def test_every_batch_days_ids_lie_above_the_streams():
+    stream_low, stream_high = SOURCE_IDS["stream"]
+    batch_low, batch_high = SOURCE_IDS["batch"]
+    assert stream_low == 1 and stream_high < batch_low
+    assert batch.day_ids(batch.ID_EPOCH)[0] >= batch_low
+    assert batch.day_ids(batch.LAST_DAY)[1] <= batch_high

@@ -23,6 +23,10 @@ BAD_COMMANDS = {
         ["-m", "apps.stream_worker", "--first-id", "-5"],
         "application ids start at 1, got -5",
     ),
+    "a first application id in the batch job's block": (
+        ["-m", "apps.stream_worker", "--first-id", "1000000001"],
+        "stream application ids run from 1 to 999,999,999",
+    ),
     "a first application id that is not a number": (
         ["-m", "apps.stream_worker", "--first-id", "2**70"],
         "'2**70' is not a whole number",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from helpers import promoted_registry, require_in_ci
@@ -123,6 +125,9 @@ def test_headless_chromium_renders_the_title_and_a_prediction(api, tmp_path):
     assert re.search(r"Default probability\s+\d+\.\d%", text)
     assert re.search(r"Decision\s+(APPROVE|DECLINE)", text)
     assert "Model version 1.0.0" in text
+    assert "Deploy" not in text  # .streamlit/config.toml: toolbarMode "minimal"
+    assert not re.search(r"\d\.0000\b", text)  # whole numbers without decimals
+    assert "200MB per file" not in text and "5MB per file" in text  # the upload limit
     assert shot.startswith(b"\x89PNG") and 10_000 < len(shot) < screenshots.MAX_BYTES
 
 
@@ -135,3 +140,95 @@ def test_a_csv_with_booleans_or_text_in_a_number_column_is_refused_by_row(api):
     flags = data.make_applications(4, seed=9)[FEATURES].assign(delinquencies_2y=[True, False] * 2)
     with pytest.raises(ServiceError, match="delinquencies_2y"):
         api_client.score_csv(api.url, flags.to_csv(index=False).encode())
+
+
+# --- uploads: limits, unusable numbers, refusals counted by row; numbers shown by type --------
+def _upload(monkeypatch, url: str, content: bytes) -> AppTest:
+    app = _app(monkeypatch, url)
+    app.file_uploader[0].set_value(("applications.csv", content, "text/csv")).run()
+    return app
+
+
+@pytest.mark.parametrize("cell", ["inf", "1e400", "-inf"])
+def test_an_uploaded_number_too_large_to_send_is_a_message_naming_its_cell(api, monkeypatch, cell):
+    table = data.make_applications(6, seed=10)[FEATURES].astype({"annual_income": object})
+    table.loc[4, "annual_income"] = cell
+    app = _upload(monkeypatch, api.url, table.to_csv(index=False).encode())
+    assert not app.exception, app.exception[0].message if app.exception else ""
+    assert "row 4 of the table: annual_income" in app.error[0].value
+    assert "row 0 of" not in app.error[0].value  # the other rows are numbers, not text
+    assert "not a finite number" in app.error[0].value
+    assert len(app.dataframe) == 0
+
+
+def test_a_refusal_counts_the_rows_not_the_field_problems(api, monkeypatch):
+    table = data.make_applications(200, seed=11)[FEATURES].astype(
+        {name: object for name in schema.CATEGORIES}
+    )
+    bad = table.index[:150]
+    for feature in schema.NUMERIC:
+        table.loc[bad, feature.name] = feature.minimum - 1  # every number below its range
+    for name in schema.CATEGORIES:
+        table.loc[bad, name] = "unknown"  # and every category unknown: 12 problems a row
+    app = _upload(monkeypatch, api.url, table.to_csv(index=False).encode())
+    assert not app.exception
+    message = app.error[0].value
+    assert message.startswith("The service refused 150 row(s), 1,800 fields (first 5 shown)")
+    assert "row 0 of the table:" in message
+
+
+def _limits(app: AppTest) -> tuple[int, int]:
+    """The rows and megabytes the page says it accepts, from its caption under the uploader."""
+    said = re.search(r"Up to ([\d,]+) rows and (\d+) MB a file", app.main.caption[-1].value)
+    assert said, app.main.caption[-1].value
+    return int(said[1].replace(",", "")), int(said[2])
+
+
+def test_an_upload_over_the_limits_is_refused_before_scoring_and_the_page_says_them(
+    api, monkeypatch
+):
+    rows, megabytes = _limits(_app(monkeypatch, api.url))
+    assert megabytes < 200 and 1_000 <= rows <= 100_000  # not Streamlit's 200 MB default
+    table = data.make_applications(rows + 1, seed=12)[FEATURES]
+    content = table.to_csv(index=False).encode()
+    assert len(content) < megabytes * 1024 * 1024  # the rows are the limit here
+    app = _upload(monkeypatch, api.url, content)
+    assert not app.exception
+    refused = f"The file has more than {rows:,} rows: split it into smaller files"
+    assert app.error[0].value == refused
+    assert app.file_uploader[0].proto.max_upload_size_mb == megabytes  # the browser's limit
+    too_big = table.head(1).to_csv(index=False).encode() + b" " * (megabytes * 1024 * 1024)
+    app = _upload(monkeypatch, api.url, too_big)  # a client that skips the browser's check
+    assert app.error[0].value == f"The file is over {megabytes} MB: split it into smaller files"
+
+
+def test_the_streamlit_config_is_in_effect_from_the_root(api, monkeypatch):
+    """`make frontend`, `servers.start_streamlit` and the tests all start from the root."""
+    shown = subprocess.run(
+        [sys.executable, "-m", "streamlit", "config", "show"],
+        cwd=paths.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    settings = dict(re.findall(r"^(\w+) = (.+)$", shown, flags=re.MULTILINE))
+    assert settings["gatherUsageStats"] == "false"
+    assert settings["toolbarMode"] == '"minimal"'
+    assert settings["headless"] == "true"
+    _, megabytes = _limits(_app(monkeypatch, api.url))
+    assert settings["maxUploadSize"] == str(megabytes)  # the server's limit is the page's
+
+
+def test_numbers_in_the_reasons_are_written_as_their_type(api, monkeypatch):
+    app = _app(monkeypatch, api.url)
+    app.button[0].click().run()
+    reasons = app.table[0].value
+    integer = {schema.LABELS[f.name] for f in schema.NUMERIC if f.integer}
+    for _, row in reasons.iterrows():
+        for column in ("value", "typical"):
+            assert isinstance(row[column], str), (row["feature"], column, row[column])
+            number = float(row[column].replace(",", ""))
+            if number.is_integer():
+                assert "." not in row[column], row[column]  # 38, not 38.0000
+            if row["feature"] in integer and column == "value":
+                assert re.fullmatch(r"[\d,]+", row[column]), row[column]

@@ -88,3 +88,27 @@ def test_describe_is_plain_data_for_metadata():
     described = schema.describe()
     assert described["numeric"]["credit_score"] == {"min": 300.0, "max": 850.0, "integer": True}
     assert described["categorical"]["term"] == ["36_months", "60_months"]
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value", [["rent"], {"rent": 1}, _nested(100_000)], ids=["list", "object", "deep"]
+)
+def test_a_list_or_object_in_a_category_column_is_a_schema_error(value):
+    """A list category raised ``TypeError: unhashable type``, not a ``SchemaError``."""
+    frame = data.make_applications(20, seed=2)
+    frame["home_ownership"] = frame["home_ownership"].astype(object)
+    frame.at[5, "home_ownership"] = value
+    frame.loc[6, "home_ownership"] = "castle"
+    with pytest.raises(schema.SchemaError) as caught:
+        schema.validate_frame(frame)
+    problems = caught.value.problems
+    assert problems[0].startswith("home_ownership: 1 value(s) are a list or an object")
+    assert len(problems[0]) < 200  # a bounded example, however deep the value
+    assert problems[1].startswith("home_ownership: unknown categories ['castle']")

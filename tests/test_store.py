@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -145,3 +146,25 @@ def test_a_read_only_database_folder_is_named_in_the_error(existing):
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+def from_source(ids, source: str, probability: float = 0.2) -> pd.DataFrame:
+    return predictions(ids, probability=probability).assign(source=source)
+
+
+def test_no_source_can_replace_another_sources_prediction(store):
+    """A batch write at a stream id used to replace the stream's prediction, silently."""
+    store.write(from_source([1_000_001, 1_000_002], "stream"))
+    with pytest.raises(ValueError, match="outside the batch block 1,000,000,000-"):
+        store.write(from_source([1_000_001], "batch", probability=0.9))
+    with pytest.raises(ValueError, match="outside the stream block 1-999,999,999"):
+        store.write(from_source([2_000_000_001], "stream"))
+    with pytest.raises(sqlite3.IntegrityError, match="another source"):
+        store.write(from_source([1_000_002], "test", probability=0.9))  # outside the table
+    store.write(from_source([1_000_002], "stream", probability=0.3))  # its own: a rewrite
+    stored = store.read("SELECT application_id, probability, source FROM predictions")
+    assert stored.to_dict("list") == {
+        "application_id": [1_000_001, 1_000_002],
+        "probability": [0.2, 0.3],
+        "source": ["stream", "stream"],
+    }

@@ -9,6 +9,7 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from workshop_lib import data, streaming
@@ -45,11 +46,32 @@ def test_event_round_trips_through_broker_fields():
     ("fields", "problem"),
     [
         ({"created_at": "1.0", "application": "{}"}, "no 'event_id' field"),
-        ({"event_id": "x", "created_at": "1.0", "application": "{}"}, "unreadable"),
+        ({"event_id": "x", "created_at": "1.0", "application": "{}"}, "plain ASCII digits"),
         ({"event_id": "1", "created_at": "1.0", "application": "{oops"}, "unreadable"),
+        ({"event_id": "1", "created_at": "x", "application": "{}"}, "unreadable"),
     ],
 )
 def test_malformed_envelope_names_the_problem(fields, problem):
+    with pytest.raises(streaming.MalformedEvent, match=problem):
+        streaming.Event.from_fields(fields)
+
+
+@pytest.mark.parametrize(
+    "text", ["５２００００１", "5_200_002", " 5200003 ", "+5", "-5", "True", "", "9" * 5_000]
+)
+def test_an_event_id_on_the_wire_is_plain_ascii_digits(text):
+    """``int()`` took fullwidth digits, underscores and spaces: two spellings, one id."""
+    fields = {"event_id": text, "created_at": "1.0", "application": "{}"}
+    with pytest.raises(streaming.MalformedEvent, match="plain ASCII digits only"):
+        streaming.Event.from_fields(fields)
+
+
+@pytest.mark.parametrize(
+    ("application", "problem"),
+    [("[" * 100_000, "nested too deeply"), ("[" * 40 + "]" * 40, "deeper than 32 levels")],
+)
+def test_deeply_nested_form_data_is_malformed_not_a_recursion_error(application, problem):
+    fields = {"event_id": "5", "created_at": "1.0", "application": application}
     with pytest.raises(streaming.MalformedEvent, match=problem):
         streaming.Event.from_fields(fields)
 
@@ -153,6 +175,7 @@ POISON_PILLS = {
     "id 0": (0, 1.0, "event_id 0 is not an application id"),
     "id -5": (-5, 1.0, "event_id -5 is not an application id"),
     "a fractional id": (1.5, 1.0, "event_id 1.5 is not an application id"),
+    "a boolean id": (True, 1.0, "event_id True is not an application id"),
     "a time that is NaN": (9_001, float("nan"), "created_at nan is not a time"),
     "a time that is infinite": (9_002, float("inf"), "created_at inf is not a time"),
 }
@@ -278,3 +301,72 @@ def test_json_booleans_and_numeric_strings_are_dead_lettered_not_scored(model, s
     assert [letter.event_id for letter in letters] == [sent[7][0]]
     assert field in letters[0].reason and "number" in letters[0].reason
     assert store.count() == 29 and store.get(sent[7][0]) is None
+
+
+# -- issue 25: malformed payloads, duplicate ids and event times -------------------------------
+def nested_lists(depth: int) -> list:
+    """``[[[...]]]`` ``depth`` levels deep, built without recursion."""
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+MALFORMED_APPLICATIONS = {
+    "a category given as a list": (lambda r: {**r, "home_ownership": ["rent"]}, "home_ownership"),
+    "a category given as an object": (lambda r: {**r, "purpose": {"car": 1}}, "purpose"),
+    "a number given as a list": (lambda r: {**r, "age": [38]}, "age"),
+    "a field nested 100,000 deep": (lambda r: {**r, "channel": nested_lists(100_000)}, "channel"),
+    "an application nested 100,000 deep": (lambda r: nested_lists(100_000), "dictionary"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED_APPLICATIONS)
+def test_a_malformed_application_is_dead_lettered_and_the_events_behind_it_are_stored(
+    model, store, case
+):
+    """A list where a category belongs crashed schema validation (unhashable type)."""
+    damage, reason = MALFORMED_APPLICATIONS[case]
+    sent = records(41, seed=21)
+    sent[20] = (sent[20][0], damage(sent[20][1]))
+    run = streaming.run_stream(model, store, sent, max_batch=16)
+    letters = run.requests.dead_letters()
+    assert [letter.event_id for letter in letters] == [sent[20][0]]
+    assert reason in letters[0].reason
+    assert store.count() == 40 and store.get(sent[20][0]) is None
+
+
+@pytest.mark.parametrize("max_batch", [100, 8], ids=["same batch", "later batch"])
+def test_a_duplicate_id_with_another_application_is_dead_lettered_not_stored(
+    model, store, max_batch
+):
+    """The second event with an id used to replace the first one's prediction."""
+    sent = records(30, seed=22)
+    first_id, first = sent[3]
+    other = {**first, "annual_income": first["annual_income"] + 1_000.0}
+    sent += [(first_id, other), sent[4]]  # an impostor of event 3; event 4 delivered twice
+    run = streaming.run_stream(model, store, sent, max_batch=max_batch)
+    letters = run.requests.dead_letters()
+    assert [letter.event_id for letter in letters] == [first_id]
+    assert "different application" in letters[0].reason and letters[0].payload == other
+    expected = score_batch(model, pd.DataFrame([first]))["probability"].iloc[0]
+    assert store.get(first_id)["probability"] == pytest.approx(expected, rel=1e-9)
+    assert store.count() == 30
+
+
+@pytest.mark.parametrize("created_at", [1e308, -1e308, 0.0, 4_102_444_800.0])
+def test_an_event_time_outside_the_window_is_dead_lettered(model, store, created_at):
+    """``created_at = 1e308`` was scored; its latency made the summary overflow."""
+    sent = records(20, seed=23)
+    requests = streaming.RequestQueue()
+    streaming.produce(requests, sent[:10])
+    requests.put(streaming.Event(sent[10][0], created_at, sent[10][1]))
+    streaming.produce(requests, sent[11:])
+    processor = streaming.StreamProcessor(requests, store, model, max_batch=8, window_s=0.0)
+    processor.run(idle_exit_s=0.1)
+    letters = requests.dead_letters()
+    assert [letter.event_id for letter in letters] == [sent[10][0]]
+    assert f"created_at {created_at!r} is not a time between" in letters[0].reason
+    summary = processor.stats.summary()
+    assert store.count() == 19
+    assert np.isfinite([summary.p50_ms, summary.p99_ms, summary.per_second]).all()

@@ -6,12 +6,17 @@ One JSON object per line (JSON Lines), one line per prediction::
      "endpoint": "/predict", "inputs": {...the 12 features...}, "probability": 0.12,
      "decision": "approve", "latency_ms": 3.1}
 
-Each record is written with a single ``write`` on a file opened in append mode, so several
-server processes can log to one file without interleaving lines.
+Each call appends its records with one ``write`` on a file opened in append mode, under an
+exclusive ``flock``, so several server processes can log to one file without interleaving
+lines. A write that fails or is cut short (a full disk) is rolled back to the last whole line
+and raised as ``PredictionLogUnavailable``: the log never holds a torn record, and the service
+refuses the request (503) rather than answer a prediction it could not record.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import math
 import os
@@ -65,6 +70,21 @@ class PredictionRecord:
         return pydantic_core.to_json(record)
 
 
+class PredictionLogUnavailable(Exception):
+    """The records could not be written (nothing of them was kept); ``reason`` says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"prediction log unavailable: {reason}")
+        self.reason = reason
+
+
+def _reason(error: OSError) -> str:
+    """A short, stable reason for an operator: "disk full", "permission denied", ..."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disk full"
+    return (error.strerror or type(error).__name__).lower()
+
+
 class PredictionLogger:
     """Appends prediction records to a JSON Lines file, safely from threads and processes."""
 
@@ -74,16 +94,36 @@ class PredictionLogger:
         self._lock = threading.Lock()
 
     def log(self, records: list[PredictionRecord]) -> None:
-        """Write ``records`` as lines; each line goes out in one append."""
+        """Append ``records`` as whole lines, or none of them and ``PredictionLogUnavailable``."""
         if not records:
             return
         payload = b"".join(r.to_json() + b"\n" for r in records)
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                os.write(fd, payload)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            except OSError as error:
+                raise PredictionLogUnavailable(_reason(error)) from error
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # other processes' loggers wait; released at close
+                _append_whole(fd, payload)
             finally:
                 os.close(fd)
+
+
+def _append_whole(fd: int, payload: bytes) -> None:
+    """Append all of ``payload``; on any failure cut the file back to where it ended."""
+    end = os.fstat(fd).st_size
+    written = 0
+    try:
+        while written < len(payload):  # a short write (disk nearly full): the rest, or its error
+            count = os.write(fd, payload[written:])
+            if count == 0:
+                raise OSError(errno.ENOSPC, "nothing was written")
+            written += count
+    except OSError as error:
+        if written:
+            os.ftruncate(fd, end)  # no torn line: back to the last whole record
+        raise PredictionLogUnavailable(_reason(error)) from error
 
 
 @dataclass(frozen=True)

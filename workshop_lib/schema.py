@@ -10,6 +10,7 @@ categories from here, so a change to a feature is made in exactly one place.
 from __future__ import annotations
 
 import numbers
+import reprlib
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args
 
@@ -225,6 +226,32 @@ def _column_problems(frame: pd.DataFrame, feature: NumericFeature) -> list[str]:
     return problems
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 2, 3, 3, 40
+
+
+def _category_problems(name: str, column: pd.Series, allowed: tuple[str, ...]) -> list[str]:
+    """Missing values, values that are not text (a list, an object) and unknown categories."""
+    problems = []
+    present = column.dropna()
+    if len(present) < len(column):
+        problems.append(f"{name}: {len(column) - len(present)} missing value(s)")
+    try:
+        distinct = pd.unique(present)  # distinct values first: the usual case is a few
+    except TypeError:  # a list or an object in the column cannot be hashed: not a category
+        containers = present.map(lambda value: isinstance(value, list | dict | set)).astype(bool)
+        example = _SHORT.repr(present[containers].iloc[0])  # bounded, even 100,000 levels deep
+        problems.append(
+            f"{name}: {int(containers.sum())} value(s) are a list or an object, not one of "
+            f"{list(allowed)}, e.g. {example}"
+        )
+        distinct = pd.unique(present[~containers])
+    unknown = sorted({str(value) for value in distinct} - set(allowed))
+    if unknown:
+        problems.append(f"{name}: unknown categories {unknown}; allowed {list(allowed)}")
+    return problems
+
+
 def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Check every feature column of ``frame`` at once and return it unchanged if valid.
 
@@ -236,16 +263,8 @@ def validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if feature.name in frame.columns:
             problems += _column_problems(frame, feature)
     for name, allowed in CATEGORIES.items():
-        if name not in frame.columns:
-            continue
-        column = frame[name]
-        missing = int(column.isna().sum())
-        if missing:
-            problems.append(f"{name}: {missing} missing value(s)")
-        seen = {str(value) for value in pd.unique(column.dropna())}  # distinct values first
-        unknown = sorted(seen - set(allowed))
-        if unknown:
-            problems.append(f"{name}: unknown categories {unknown}; allowed {list(allowed)}")
+        if name in frame.columns:
+            problems += _category_problems(name, frame[name], allowed)
     if problems:
         raise SchemaError(problems)
     return frame

@@ -8,6 +8,11 @@ Writes are idempotent: ``application_id`` is the primary key and a second write 
 application replaces the first, so re-running a job never doubles a prediction. An id is a
 positive whole number that fits SQLite's 64-bit INTEGER (1 to 2**63 - 1); anything else is
 refused with an error naming it, before it reaches the database.
+
+Each source that writes here has its own block of ids (``SOURCE_IDS``): the stream's ids stop
+below the batch job's first, and a write outside its source's block is refused. So a batch day
+can never replace a stream prediction, nor the other way round; a trigger refuses any upsert that
+would change a row's source (for sources outside the table too, such as a test's).
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ from workshop_lib import paths
 
 DEFAULT_STORE_URL = f"sqlite:///{paths.RUNTIME_DIR / 'predictions.db'}"
 MAX_APPLICATION_ID = 2**63 - 1  # the largest SQLite INTEGER
+# The id block of each source (both ends included); other sources may use any id.
+SOURCE_IDS: dict[str, tuple[int, int]] = {
+    "stream": (1, 999_999_999),
+    "batch": (1_000_000_000, MAX_APPLICATION_ID),
+}
 PREDICTION_COLUMNS = (
     "application_id",
     "probability",
@@ -47,6 +57,13 @@ CREATE TABLE IF NOT EXISTS predictions (
     source         TEXT    NOT NULL,
     scored_at      TEXT    NOT NULL
 )
+"""
+_KEEP_SOURCE = """
+CREATE TRIGGER IF NOT EXISTS predictions_keep_source
+BEFORE UPDATE OF source ON predictions WHEN OLD.source <> NEW.source
+BEGIN
+    SELECT RAISE(ABORT, 'a prediction of another source has this application_id');
+END
 """
 _UPSERT = f"""
 INSERT INTO predictions ({", ".join(PREDICTION_COLUMNS)}) VALUES ({", ".join("?" * 7)})
@@ -86,6 +103,23 @@ def check_application_id(value: object) -> int:
             f"application id {value!r} is not a whole number between 1 and {MAX_APPLICATION_ID}"
         )
     return int(value)  # type: ignore[call-overload]
+
+
+def _check_source_blocks(ids: pd.Series, sources: Any) -> None:
+    """Refuse ids outside their source's block in ``SOURCE_IDS`` (ids already checked)."""
+    named = [sources] if isinstance(sources, str) else pd.unique(sources).tolist()
+    for source in named:
+        if source not in SOURCE_IDS:
+            continue
+        low, high = SOURCE_IDS[source]
+        mine = ids if isinstance(sources, str) else ids[sources == source]
+        if mine.min() < low or mine.max() > high:
+            outside = mine[(mine < low) | (mine > high)]
+            raise ValueError(
+                f"{len(outside)} {source} prediction(s) have an application id outside the "
+                f"{source} block {low:,}-{high:,} (each source has its own ids, so none can "
+                f"replace another's): {outside.head(5).tolist()}"
+            )
 
 
 def utc_now() -> str:
@@ -140,6 +174,7 @@ class PredictionStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connect() as connection:
             connection.execute(_CREATE)
+            connection.execute(_KEEP_SOURCE)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -197,6 +232,8 @@ class PredictionStore:
                 f"{int(bad.sum())} prediction(s) have an application id that is not a whole "
                 f"number between 1 and {MAX_APPLICATION_ID}: {shown}"
             )
+        sources = constant["source"] if "source" in constant else predictions["source"]
+        _check_source_blocks(ids, sources)
         columns = (
             itertools.repeat(constant[c], len(predictions))
             if c in constant

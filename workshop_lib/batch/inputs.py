@@ -27,13 +27,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workshop_lib import data, paths, schema
+from workshop_lib.store import SOURCE_IDS
 
 DATASET_DIR = paths.RUNTIME_DIR / "batch" / "applications"
 INPUT_COLUMNS: list[str] = [schema.ID_COLUMN, *schema.FEATURES]
-# Batch application ids: a block of ten million per day from 2025-01-01, above other chapters' ids.
-ID_BASE = 1_000_000_000
+# Batch application ids: a block of ten million per day from 2025-01-01, inside the batch
+# source's block of the store (``store.SOURCE_IDS``), which lies above the stream's. A day before
+# ID_EPOCH would reach below it, so batch days run from ID_EPOCH to LAST_DAY (any later date fits).
+ID_BASE = SOURCE_IDS["batch"][0]
 IDS_PER_DAY = 10_000_000
 ID_EPOCH = date(2025, 1, 1)
+LAST_DAY = date.max
 CHUNK_ROWS = 100_000  # rows per predict_proba call and per executemany: bounds memory
 ROW_GROUP_ROWS = 250_000  # rows per Parquet row group that write_day writes: one Dask partition
 
@@ -53,13 +57,23 @@ class BatchInputError(BatchError, ValueError):
 
 
 def parse_day(day: str | date) -> date:
-    """``"2025-01-31"`` or a ``date`` -> ``date``; anything else is a clear ``ValueError``."""
-    if isinstance(day, date):
-        return day
-    try:
-        return date.fromisoformat(day)
-    except ValueError:
-        raise ValueError(f"{day!r} is not a date like 2025-01-31") from None
+    """``"2025-01-31"`` or a ``date`` -> ``date``; anything else is a clear ``ValueError``.
+
+    A day before ``ID_EPOCH`` is refused here, before any work: its id block would fall below
+    the batch source's block, where the stream's predictions are.
+    """
+    if not isinstance(day, date):
+        try:
+            day = date.fromisoformat(day)
+        except (TypeError, ValueError):
+            raise ValueError(f"{day!r} is not a date like 2025-01-31") from None
+    if day < ID_EPOCH:
+        raise ValueError(
+            f"{day} is before the first batch day: batch days run from {ID_EPOCH} to "
+            f"{LAST_DAY} (each day has its own block of {IDS_PER_DAY:,} application ids "
+            f"from {ID_BASE + 1:,}; earlier days would reach the stream's ids)"
+        )
+    return day
 
 
 def day_folder(day: str | date, root: Path = DATASET_DIR) -> Path:
@@ -68,7 +82,7 @@ def day_folder(day: str | date, root: Path = DATASET_DIR) -> Path:
 
 
 def first_id(day: str | date) -> int:
-    """The first application id of a day, so ids never repeat across days."""
+    """The first application id of a day, so ids never repeat across days (or sources)."""
     return ID_BASE + (parse_day(day) - ID_EPOCH).days * IDS_PER_DAY + 1
 
 

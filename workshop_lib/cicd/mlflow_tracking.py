@@ -28,14 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from workshop_lib import data, paths, schema
+from workshop_lib import paths, schema
 from workshop_lib.cicd.outcomes import Outcome
 from workshop_lib.registry import PRODUCTION, TRUSTED_TYPES, Registry, library_versions
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-    from workshop_lib.cicd.pipeline import PipelineReport
     from workshop_lib.training import TrainingResult
 
 # Two warnings that do not apply here: the schema forbids missing values, so MLflow's hint about
@@ -165,37 +164,6 @@ def log_training_run(
         )
         mlflow.set_tag(MODEL_URI_TAG, logged.model_uri)
     return run.info.run_id
-
-
-def track_pipeline(
-    tracking: Tracking,
-    report: PipelineReport,
-    *,
-    train_frame: pd.DataFrame,
-    registry: Registry,
-    seed: int,
-    data_source: str = "",
-) -> str | None:
-    """Log a pipeline run's candidate (if one was trained) and mirror the registry.
-
-    Returns the MLflow run id, or None when the pipeline stopped before training.
-    """
-    if report.candidate is None:
-        return None
-    gates = report.find("gates")
-    run_id = log_training_run(
-        tracking,
-        report.candidate,
-        example=train_frame,
-        data_fingerprint=data.fingerprint(train_frame),
-        seed=seed,
-        data_source=data_source,
-        data_checks=report.stage("data_validation").outcomes,
-        gate_outcomes=gates.outcomes if gates else (),
-        outcome=report.ending,
-    )
-    mirror_registry(tracking, registry, {report.version: run_id} if report.version else {})
-    return run_id
 
 
 def _model_versions(client: MlflowClient, name: str) -> dict[str, Any]:

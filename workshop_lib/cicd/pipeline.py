@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from workshop_lib import training
+from workshop_lib import data, training
 from workshop_lib.cicd import data_checks, gates, mlflow_tracking, stages
 from workshop_lib.cicd.outcomes import Outcome
 from workshop_lib.registry import PRODUCTION, Registry
@@ -170,15 +170,32 @@ def run_pipeline(
     report = PipelineReport()
     _run_stages(run, report)
     if tracking is not None:
-        report.mlflow_run_id = mlflow_tracking.track_pipeline(
-            tracking,
-            report,
-            train_frame=train_frame,
-            registry=run.registry,
-            seed=seed,
-            data_source=data_source,
-        )
+        report.mlflow_run_id = _track(tracking, report, run)
     return report
+
+
+def _track(tracking: mlflow_tracking.Tracking, report: PipelineReport, run: _Run) -> str | None:
+    """Log a run's candidate (if one was trained) to MLflow and mirror the registry there.
+
+    Returns the MLflow run id, or None when the pipeline stopped before training.
+    """
+    if report.candidate is None:
+        return None
+    gated = report.find("gates")
+    run_id = mlflow_tracking.log_training_run(
+        tracking,
+        report.candidate,
+        example=run.train_frame,
+        data_fingerprint=data.fingerprint(run.train_frame),
+        seed=run.seed,
+        data_source=run.data_source,
+        data_checks=report.stage("data_validation").outcomes,
+        gate_outcomes=gated.outcomes if gated else (),
+        outcome=report.ending,
+    )
+    versions = {report.version: run_id} if report.version else {}
+    mlflow_tracking.mirror_registry(tracking, run.registry, versions)
+    return run_id
 
 
 def _run_stages(run: _Run, report: PipelineReport) -> None:

@@ -6,8 +6,10 @@ hands the message to a worker pool. The simulated devices share that pool and on
 (``httpx.get`` builds a new client and TLS context per call: 90 ms, which made a fleet of 200
 take minutes). The worker is idempotent (a manifest for the version already installed, or
 redelivered, changes nothing) and installs in this order, any failure leaving the current model
-serving: signature -> download -> size and sha256 -> health check on labelled probe rows ->
-atomic swap (``os.replace``) -> report. A last will marks it offline.
+serving: signature -> freshness (not expired, sequence not below the highest it accepted, kept
+in ``seen.json`` so a restart remembers it) -> download, stopped at the signed size -> sha256 ->
+health check on labelled probe rows -> atomic swap (``os.replace``) -> report. A last will marks
+it offline.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ from sklearn.metrics import roc_auc_score
 from workshop_lib import training
 from workshop_lib.edge import onnx_export
 from workshop_lib.edge.fleet_broker import MANIFEST_TOPIC, STATE_TOPIC
-from workshop_lib.edge.fleet_manifest import UpdateRefused, check_blob, is_for, open_manifest
+from workshop_lib.edge.fleet_manifest import (
+    UpdateRefused,
+    check_fresh,
+    download,
+    is_for,
+    open_manifest,
+)
 
 
 @dataclass
@@ -64,7 +72,8 @@ def health_check(model: bytes, probe: Probe) -> dict[str, float]:
 
 @dataclass
 class Device:
-    """A device: its folder (``model.onnx`` + ``installed.json``), MQTT client and state."""
+    """A device: its folder (``model.onnx``, ``installed.json``, ``seen.json``), MQTT client
+    and state; ``seen`` is the highest manifest sequence it accepted."""
 
     name: str
     password: str
@@ -74,6 +83,7 @@ class Device:
     pool: Executor
     http: httpx.Client
     version: str | None = None
+    seen: int = 0
     refused: list[str] = field(default_factory=list)
     health: dict[str, float] = field(default_factory=dict)
     _pending: bytes | None = None
@@ -85,6 +95,9 @@ class Device:
         installed = self.folder / "installed.json"
         if installed.exists():
             self.version = json.loads(installed.read_text())["version"]
+        seen = self.folder / "seen.json"
+        if seen.exists():
+            self.seen = json.loads(seen.read_text())["sequence"]
 
     @property
     def state_topic(self) -> str:
@@ -153,16 +166,20 @@ class Device:
     def install(self, message: bytes) -> bool:
         """Verify, download, check, health-check and swap; False when nothing was to do."""
         manifest = open_manifest(self.public_key, message)
+        check_fresh(manifest, self.seen)  # every device refuses a replay, targeted or not
+        if manifest["sequence"] > self.seen:
+            write_atomically(self.folder / "seen.json", {"sequence": manifest["sequence"]})
+            self.seen = manifest["sequence"]
         if not is_for(manifest, self.name) or manifest["version"] == self.version:
             return False
-        blob = self.http.get(manifest["url"]).content
-        check_blob(manifest, blob)
+        blob = download(self.http, manifest)
         health = health_check(blob, self.probe)
         temporary = self.folder / "model.onnx.tmp"
         temporary.write_bytes(blob)
         os.replace(temporary, self.folder / "model.onnx")  # atomic: old or new, never half
-        (self.folder / "installed.json").write_text(
-            json.dumps({"version": manifest["version"], "sha256": manifest["sha256"]})
+        write_atomically(
+            self.folder / "installed.json",
+            {"version": manifest["version"], "sha256": manifest["sha256"]},
         )
         self.version, self.health = manifest["version"], health
         return True
@@ -170,6 +187,16 @@ class Device:
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Score with the installed model: what the device serves right now."""
         return onnx_export.OnnxPredictor(self.folder / "model.onnx").predict_proba(frame)
+
+
+def write_atomically(path: Path, value: dict[str, Any]) -> None:
+    """``path`` holds ``value`` as JSON, whole: written beside it, then renamed over it."""
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w") as handle:
+        handle.write(json.dumps(value))
+        handle.flush()
+        os.fsync(handle.fileno())  # on disk before the rename: a power cut keeps old or new
+    os.replace(temporary, path)
 
 
 def wait_until(condition, timeout: float = 20.0, every: float = 0.02) -> bool:

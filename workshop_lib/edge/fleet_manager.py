@@ -4,6 +4,9 @@ A staged rollout publishes the new version to a few canary devices, waits for th
 reports, and only if the gate passes publishes it to everyone. A gate that checks the ROC AUC
 alone lets through a model that ranks applicants as well as before and declines all of them
 (AUC ignores the threshold); a band on the decline rate catches it.
+
+Every manifest the manager signs gets the next sequence number, kept in a file so that a
+restarted manager never reuses one (devices would refuse it), and an expiry (``LIFETIME``).
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from workshop_lib.edge.fleet_broker import MANAGER, MANIFEST_TOPIC, Broker
-from workshop_lib.edge.fleet_device import wait_until
-from workshop_lib.edge.fleet_manifest import ALL, make_manifest, sign_manifest
+from workshop_lib.edge.fleet_device import wait_until, write_atomically
+from workshop_lib.edge.fleet_manifest import ALL, LIFETIME, expiry, make_manifest, sign_manifest
 
 
 @dataclass
@@ -53,15 +58,35 @@ class Release:
 
 @dataclass
 class FleetManager:
-    """Publishes manifests and records every device's reported state over time."""
+    """Publishes manifests and records every device's reported state over time.
+
+    ``sequence_path`` keeps the last sequence number signed (a JSON file).
+    """
 
     broker: Broker
     key: Ed25519PrivateKey
+    sequence_path: Path
+    lifetime: timedelta = LIFETIME
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     timeline: list[tuple[float, dict[str, int]]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     client: mqtt.Client | None = None
+
+    @property
+    def sequence(self) -> int:
+        """The last sequence number signed (0 before the first manifest)."""
+        if not self.sequence_path.exists():
+            return 0
+        return int(json.loads(self.sequence_path.read_text())["sequence"])
+
+    def next_sequence(self) -> int:
+        """One more than the last signed, recorded before it is used."""
+        with self._lock:
+            number = self.sequence + 1
+            self.sequence_path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.sequence_path, {"sequence": number})
+            return number
 
     def connect(self) -> None:
         client = mqtt.Client(
@@ -96,9 +121,15 @@ class FleetManager:
 
     def publish(self, release: Release, targets: list[str] | str = ALL) -> bytes:
         """Sign and publish (retained, QoS 1) the manifest of ``release`` for ``targets``."""
-        message = sign_manifest(
-            self.key, make_manifest(release.version, release.blob, release.url, targets)
+        manifest = make_manifest(
+            release.version,
+            release.blob,
+            release.url,
+            targets,
+            sequence=self.next_sequence(),
+            expires=expiry(self.lifetime),
         )
+        message = sign_manifest(self.key, manifest)
         self.publish_raw(message)
         return message
 
@@ -129,8 +160,12 @@ class FleetManager:
         gate: Gate,
         timeout: float = 30.0,
     ) -> dict[str, Any]:
-        """Canaries first; if their reports pass ``gate``, the whole fleet; else canaries back."""
-        self.publish(release, canaries)
+        """Canaries first; if their reports pass ``gate``, the whole fleet; else canaries back.
+
+        Returns whether it was promoted, the gate's problems, the canaries' reports and the
+        signed manifest the canaries were sent (``canary_manifest``).
+        """
+        message = self.publish(release, canaries)
         arrived = self.wait_for(canaries, release.version, timeout)
         reports = [dict(self.states[c]) for c in canaries]  # as the gate saw them
         problems = sorted({p for r in reports for p in gate.failures(r)})
@@ -144,6 +179,7 @@ class FleetManager:
                 "promoted": False,
                 "problems": problems,
                 "canary_reports": reports,
+                "canary_manifest": message,
             }
         self.publish(release, ALL)
         self.wait_for(everyone, release.version, timeout)
@@ -152,9 +188,11 @@ class FleetManager:
             "promoted": True,
             "problems": [],
             "canary_reports": reports,
+            "canary_manifest": message,
         }
 
     def rollback(self, previous: Release, devices: list[str], timeout: float = 30.0) -> bool:
-        """The whole fleet back to ``previous``: a new signed manifest naming the old file."""
+        """The whole fleet back to ``previous``: a new signed manifest (a higher sequence) naming
+        the old file; publishing an old manifest again would be refused as a replay."""
         self.publish(previous, ALL)
         return self.wait_for(devices, previous.version, timeout)

@@ -3,8 +3,8 @@
 ``Fleet`` starts mosquitto, the model store and N devices (threads of one process: 20 separate
 processes took 1.4 GB), and stops them all. ``run_story`` then provisions 1.0.0, rolls out a
 good 1.1.0 in stages while some devices are offline, refuses a tampered manifest and a tampered
-file, stops a bad 2.0.0 at the canaries, lets the offline devices catch up, and rolls the whole
-fleet back to 1.0.0.
+file, stops a bad 2.0.0 at the canaries, lets the offline devices catch up, rolls the whole
+fleet back to 1.0.0, and then publishes the stopped 2.0.0 manifest again (a replay: refused).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ class Fleet:
         self.broker = start_broker(self.folder / "broker", names)
         self.store = ModelStore(self.folder / "store")
         key = signing.ensure_key("fleet")
-        self.manager = FleetManager(self.broker, key)
+        self.manager = FleetManager(self.broker, key, self.folder / "manager" / "sequence.json")
         self.manager.connect()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="device-update")
         self._http = httpx.Client(timeout=10.0)
@@ -188,7 +189,21 @@ def run_story(fleet: Fleet, offline: int = 3, timeout: float = 30.0) -> dict[str
     steps["rolled_back"], steps["seconds"]["rollback"] = timing.timed(
         lambda: manager.rollback(v1, everyone, timeout)
     )
+    steps["replayed_manifest"] = replay(fleet, bad["canary_manifest"], timeout)
     return steps
+
+
+def replay(fleet: Fleet, message: bytes, timeout: float = 30.0) -> dict[str, Any]:
+    """Publish an old, validly signed manifest again (no key needed): who refused it, and why."""
+    before = {d.name: len(d.refused) for d in fleet.devices}
+    fleet.manager.publish_raw(message)
+    wait_until(lambda: all(len(d.refused) > before[d.name] for d in fleet.devices), timeout)
+    reasons = {d.name: d.refused[before[d.name] :] for d in fleet.devices}
+    return {
+        "refused_by": sum(bool(r) for r in reasons.values()),
+        "reasons": sorted({r for device in reasons.values() for r in device}),
+        "versions": dict(Counter(str(d.version) for d in fleet.devices)),  # as installed
+    }
 
 
 def summary(fleet: Fleet, steps: dict[str, Any]) -> dict[str, Any]:
@@ -203,5 +218,6 @@ def summary(fleet: Fleet, steps: dict[str, Any]) -> dict[str, Any]:
         "bad_release_stopped_at_canaries": not steps["bad_release"]["promoted"],
         "offline_caught_up": steps["offline_caught_up"],
         "rolled_back": steps["rolled_back"],
+        "refused_replayed_manifest": steps["replayed_manifest"]["refused_by"],
         "update_seconds": {step: round(s, 2) for step, s in steps["seconds"].items()},
     }

@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from typing import Any
 
 import httpx
+import numpy as np
 import pandas as pd
 
 from workshop_lib import schema
@@ -87,6 +89,19 @@ def _column_of(problem: dict[str, Any]) -> str:
     return ".".join(str(problem["field"]).split(".")[2:]) or str(problem["field"])
 
 
+def _refusal(what: str, problems: list[dict[str, Any]]) -> ServiceError:
+    """One error for field problems located in the whole table: rows counted once each."""
+    rows = len({p["row"] for p in problems})
+    counted = f"{rows:,} row(s)"
+    if len(problems) > rows:
+        counted += f", {len(problems):,} fields"
+    shown = "; ".join(
+        f"row {p['row']} of the table: {p['field']}: {p['message']}" for p in problems[:5]
+    )
+    more = " (first 5 shown)" if len(problems) > 5 else ""
+    return ServiceError(f"{what} {counted}{more}: {shown}", problems)
+
+
 def _with_table_rows(error: ServiceError, first_row: int) -> ServiceError:
     """The same refusal with row numbers counted from the top of the whole table."""
     located = [
@@ -96,11 +111,51 @@ def _with_table_rows(error: ServiceError, first_row: int) -> ServiceError:
     ]
     if not located:
         return error
-    shown = "; ".join(
-        f"row {p['row']} of the table: {p['field']}: {p['message']}" for p in located[:5]
-    )
-    more = " (first 5 shown)" if len(located) > 5 else ""
-    return ServiceError(f"The service refused {len(located)} row(s){more}: {shown}", located)
+    return _refusal("The service refused", located)
+
+
+PLAIN_NUMBER = re.compile(
+    r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf(inity)?", re.IGNORECASE | re.ASCII
+)
+
+
+def _number_or_text(value: Any) -> Any:
+    """``705`` for the text ``"705"``, ``inf`` for ``"1e400"``; any other value unchanged."""
+    if not isinstance(value, str) or not PLAIN_NUMBER.fullmatch(value.strip()):
+        return value
+    try:
+        return int(value) if value.strip().lstrip("+-").isdigit() else float(value)
+    except ValueError:  # more digits than Python converts: left for the service to refuse
+        return value
+
+
+def _is_infinite(value: Any) -> bool:
+    return isinstance(value, float) and math.isinf(value)
+
+
+def _json_ready(table: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The features as values JSON can carry (``None`` for a blank), and the cells it cannot.
+
+    One cell that is not a plain number (``true``, ``1e400``) makes pandas read its whole
+    column as text: each cell that reads as a number becomes one again, so the service refuses
+    only the odd cell, by its row. ``inf`` and ``1e400`` (an infinite float) cannot be sent at
+    all: they are the problems returned, by row.
+    """
+    features = table[schema.FEATURES].astype(object).where(table[schema.FEATURES].notna(), None)
+    problems = []
+    for name in schema.NUMERIC_FEATURES:
+        if pd.api.types.is_float_dtype(table[name]):
+            infinite = np.isinf(table[name].to_numpy())
+        elif table[name].dtype == object:
+            features[name] = features[name].map(_number_or_text)
+            infinite = features[name].map(_is_infinite).to_numpy(dtype=bool)
+        else:
+            continue
+        problems += [
+            {"row": int(row), "field": name, "message": "not a finite number (inf or too large)"}
+            for row in np.flatnonzero(infinite)
+        ]
+    return features, sorted(problems, key=lambda p: p["row"])
 
 
 def score_table(url: str, table: pd.DataFrame, timeout_s: float = 60.0) -> pd.DataFrame:
@@ -115,7 +170,9 @@ def score_table(url: str, table: pd.DataFrame, timeout_s: float = 60.0) -> pd.Da
         raise ServiceError(f"The table is missing the column(s) {missing}")
     if table.empty:
         raise ServiceError("The table has no rows to score")
-    features = table[schema.FEATURES].astype(object).where(table[schema.FEATURES].notna(), None)
+    features, not_finite = _json_ready(table)
+    if not_finite:
+        raise _refusal("Not sent: numbers JSON cannot carry in", not_finite)
     scored = []
     for start in range(0, len(table), MAX_BATCH_ROWS):
         rows = features.iloc[start : start + MAX_BATCH_ROWS].to_dict(orient="records")
@@ -129,12 +186,15 @@ def score_table(url: str, table: pd.DataFrame, timeout_s: float = 60.0) -> pd.Da
     return table.assign(**{column: results[column] for column in results.columns})
 
 
-def score_csv(url: str, content: bytes) -> pd.DataFrame:
-    """Read an uploaded CSV and score it; a malformed file is a ``ServiceError`` too."""
+def score_csv(url: str, content: bytes, max_rows: int | None = None) -> pd.DataFrame:
+    """Read an uploaded CSV and score it; a malformed file is a ``ServiceError`` too, and so is
+    one of more than ``max_rows`` rows (refused after reading one row more, before scoring)."""
     try:
-        table = pd.read_csv(io.BytesIO(content))
+        table = pd.read_csv(io.BytesIO(content), nrows=None if max_rows is None else max_rows + 1)
     except (ValueError, UnicodeDecodeError) as error:
         raise ServiceError(f"The file is not a readable CSV table: {error}") from None
+    if max_rows is not None and len(table) > max_rows:
+        raise ServiceError(f"The file has more than {max_rows:,} rows: split it into smaller files")
     return score_table(url, table)
 
 

@@ -9,7 +9,8 @@ monitoring chapter) scrapes::
 
 The names are a fixed contract: ``http_requests_total{method,path,status}``,
 ``http_request_duration_seconds{path}`` (histogram), ``predictions_total{decision}``,
-``model_info{version}``, plus the ``prediction_probability`` histogram.
+``model_info{version}``, ``prediction_log_failures_total{reason}`` (requests refused because
+their predictions could not be logged), plus the ``prediction_probability`` histogram.
 
 Several workers (``uvicorn --workers N``) are several processes, each counting on its own. In
 prometheus-client's multiprocess mode every process writes its counts to files in one folder and
@@ -20,16 +21,22 @@ a scrape of any worker adds them all up. The measured pitfalls:
 - Empty the folder before the service starts, never while it runs (the files are the counts).
 - Call ``ServiceMetrics.close`` in the lifespan's shutdown (``atexit`` never runs in uvicorn
   workers) so that a stopped worker's live gauges disappear.
+- Without the folder each worker serves only its own counts (after 300 predictions over two
+  workers, scrapes read 132 or 168). A worker that finds itself one of several without the folder
+  refuses to start (``refuse_unshared_workers``); ``support.servers.start_uvicorn`` gives several
+  workers a fresh folder of their own.
 - Gauges cannot be cleared across processes: a reload sets the old version's ``model_info``
   to 0 and the new one's to 1 (``livemax``: the largest value among the live workers).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from pathlib import Path
 from typing import Any
 
+import psutil
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -43,7 +50,8 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.parser import text_string_to_metric_families
 
-MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
+from workshop_lib.support.servers import MULTIPROC_ENV_VAR
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Request latencies in seconds: 1 ms to 10 s.
 LATENCY_BUCKETS: tuple[float, ...] = (
@@ -91,6 +99,34 @@ def multiprocess_dir() -> Path | None:
     return path
 
 
+def uvicorn_workers() -> int:
+    """How many workers the uvicorn that started this process runs (1 if it runs none)."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return 1  # uvicorn serves in its own process with one worker
+    try:
+        argv = psutil.Process(parent.pid).cmdline()
+    except psutil.Error:
+        return 1
+    for index, argument in enumerate(argv):
+        if argument == "--workers" and index + 1 < len(argv):
+            return int(argv[index + 1])
+        if argument.startswith("--workers="):
+            return int(argument.partition("=")[2])
+    return int(os.environ.get("WEB_CONCURRENCY", "") or 1)  # uvicorn's default for --workers
+
+
+def refuse_unshared_workers() -> None:
+    """Refuse to start one of several workers that would each serve only their own counts."""
+    workers = uvicorn_workers()
+    if workers > 1 and multiprocess_dir() is None:
+        raise RuntimeError(
+            f"uvicorn runs {workers} workers but {MULTIPROC_ENV_VAR} is not set: each worker "
+            f"would serve only its own counts on /metrics. Set {MULTIPROC_ENV_VAR} to an empty "
+            "folder, or run one worker per replica behind a balancer (chapter 09)."
+        )
+
+
 class ServiceMetrics:
     """The service's metrics and the registry ``GET /metrics`` renders."""
 
@@ -118,6 +154,12 @@ class ServiceMetrics:
             "prediction_probability",
             "Predicted default probabilities.",
             buckets=PROBABILITY_BUCKETS,
+            registry=own,
+        )
+        self.log_failures = Counter(
+            "prediction_log_failures",
+            "Requests refused (503) because their predictions could not be logged, by reason.",
+            ["reason"],
             registry=own,
         )
         self.model_info = Gauge(
@@ -148,6 +190,10 @@ class ServiceMetrics:
         """Count one prediction by decision and add its probability to the histogram."""
         self._child(self.predictions, decision).inc()
         self.probability.observe(probability)
+
+    def observe_log_failure(self, reason: str) -> None:
+        """Count one request refused because the prediction log could not be written."""
+        self._child(self.log_failures, reason).inc()
 
     def serving(self, version: str, previous: str | None = None) -> None:
         """``model_info``: 1 for the version now served, 0 for the one it replaced."""

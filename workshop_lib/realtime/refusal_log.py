@@ -5,13 +5,14 @@ The model service writes one JSON object per refused or failed request to its lo
     {"event": "refused", "status": 422, "method": "POST", "path": "/predict",
      "detail": "credit_score: Value error, must be a JSON number, not str"}
 
-``/metrics`` counts refusals by status; these lines say what was wrong. ``read_refusals`` picks
-them out of a log that also holds uvicorn's own lines.
+``/metrics`` counts refusals by status; these lines say what was wrong. ``log_refusal`` writes
+them; ``read_refusals`` picks them out of a log that also holds uvicorn's own lines.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,18 @@ import pandas as pd
 REFUSED_EVENT = "refused"
 MAX_DETAIL_CHARS = 300  # a longer reason (many fields wrong at once) is cut at this length
 COLUMNS = ("status", "method", "path", "detail")
+log = logging.getLogger("apps.api")
+
+
+def log_refusal(method: str, path: str, status: int, detail: str) -> None:
+    """One JSON line in the service log for a refused (4xx) or failed (5xx) request: *why*,
+    beside the metrics' *how many*. ``path`` is the bounded metrics label and ``detail`` the
+    reply's own, which names the wrong fields but never echoes their values."""
+    record = {"event": REFUSED_EVENT, "status": status, "method": method, "path": path}
+    log.log(
+        logging.ERROR if status >= 500 else logging.WARNING,
+        json.dumps(record | {"detail": detail[:MAX_DETAIL_CHARS]}),
+    )
 
 
 def read_refusals(log_path: Path | str) -> pd.DataFrame:

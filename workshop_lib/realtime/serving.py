@@ -17,7 +17,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -51,7 +51,8 @@ def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+def env_number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    """The number in ``environ[name]`` (``default`` if unset), at least ``minimum``."""
     raw = environ.get(name, str(default))
     try:
         value = float(raw)
@@ -67,6 +68,7 @@ class ServiceSettings:
     """How the service runs; every field comes from an environment variable."""
 
     registry_root: Path | None = None  # MODEL_REGISTRY (default: the workbook's models/)
+    model: str = PRODUCTION  # MODEL_VERSION: a stage or a version (a canary pins its version)
     backend: BackendChoice = "auto"  # MODEL_BACKEND=auto|sklearn|onnx (sklearn: ONNX off)
     microbatch: bool = True  # MICROBATCH=1|0 (0: micro-batching off)
     microbatch_max_size: int = 32  # MICROBATCH_MAX_SIZE
@@ -74,6 +76,14 @@ class ServiceSettings:
     log_path: Path | None = None  # PREDICTION_LOG (default: runtime/logs/predictions.jsonl)
     admin_token: str | None = None  # ADMIN_TOKEN (unset or empty: /admin/* is off)
     body_timeout_s: float = 10.0  # BODY_TIMEOUT_S: a body not received by then is answered 408
+    max_in_flight: int = 512  # MAX_IN_FLIGHT: more scoring requests at once are answered 503
+
+    def __repr__(self) -> str:
+        """The settings with the admin token redacted: a repr ends up in logs and tracebacks."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.admin_token is not None:
+            shown["admin_token"] = "<redacted>"
+        return f"ServiceSettings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -86,13 +96,15 @@ class ServiceSettings:
         registry = env.get("MODEL_REGISTRY")
         return cls(
             registry_root=Path(registry) if registry else None,
+            model=env.get("MODEL_VERSION", "").strip() or PRODUCTION,
             backend=backend,  # type: ignore[arg-type]
             microbatch=_flag(env, "MICROBATCH", True),
-            microbatch_max_size=int(_number(env, "MICROBATCH_MAX_SIZE", 32, minimum=1)),
-            microbatch_wait_ms=_number(env, "MICROBATCH_WAIT_MS", 2.0, minimum=0),
+            microbatch_max_size=int(env_number(env, "MICROBATCH_MAX_SIZE", 32, minimum=1)),
+            microbatch_wait_ms=env_number(env, "MICROBATCH_WAIT_MS", 2.0, minimum=0),
             log_path=Path(env.get(prediction_log.LOG_ENV_VAR, prediction_log.DEFAULT_LOG)),
             admin_token=env.get(ADMIN_TOKEN_ENV_VAR, "").strip() or None,
-            body_timeout_s=_number(env, "BODY_TIMEOUT_S", 10.0, minimum=0.1),
+            body_timeout_s=env_number(env, "BODY_TIMEOUT_S", 10.0, minimum=0.1),
+            max_in_flight=int(env_number(env, "MAX_IN_FLIGHT", 512, minimum=1)),
         )
 
 
@@ -189,8 +201,8 @@ def _onnx_or_reason(loaded: LoadedModel) -> tuple[Scorer | None, str]:
 
 
 def load_serving_model(settings: ServiceSettings) -> ServingModel:
-    """The production model from the registry, on the fastest backend that is correct."""
-    loaded = Registry(settings.registry_root).load(PRODUCTION)
+    """The settings' model (production by default), on the fastest backend that is correct."""
+    loaded = Registry(settings.registry_root).load(settings.model)
     checked_threshold(loaded)
     if settings.backend == "sklearn":
         return ServingModel(
@@ -246,7 +258,7 @@ class ModelService:
         ]
 
     def reload(self) -> tuple[str, str]:
-        """Load the current production version, then swap it in; return (previous, new).
+        """Load the settings' model again (production unless pinned), swap it in: (previous, new).
 
         Requests keep using the old model while the new one loads; the swap is one assignment,
         so no request is dropped or sees a half-loaded model. If loading fails (a corrupted

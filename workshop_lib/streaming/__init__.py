@@ -10,13 +10,15 @@
 ``events`` (events, dead letters, the queue protocol), ``memory_queue`` (the in-process queue),
 ``redis_queue`` (the same protocol over Redis Streams), ``processor`` (the stream processor and
 the backend's wait), ``producer`` (events from records, paced by a rate ramp), ``in_process``
-(the whole stream on this machine) and ``drills`` (crash a processor, count what survived).
+(the whole stream on this machine), ``crash_plan`` (where a processor dies on purpose) and
+``drills`` (crash a processor, count what survived).
 
 The in-process names are re-exported here, so notebooks write ``streaming.run_stream(...)``;
 ``redis_queue`` is imported on its own (it needs the ``redis`` client).
 """
 
-from workshop_lib.streaming.drills import CrashPlan, crash_and_recover, delivery_report
+from workshop_lib.streaming.crash_plan import CrashPlan
+from workshop_lib.streaming.drills import crash_and_recover, delivery_report
 from workshop_lib.streaming.events import (
     DEFAULT_MAX_BATCH,
     DEFAULT_WINDOW_S,

@@ -1,52 +1,17 @@
-"""Crash drills: kill a processor at a chosen point and prove nothing was lost or doubled."""
+"""Crash drills: kill a processor at a chosen point (a ``CrashPlan``), prove nothing was lost."""
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
-
-import numpy as np
+from typing import Any
 
 from workshop_lib.registry import LoadedModel
 from workshop_lib.store import PredictionStore
+from workshop_lib.streaming.crash_plan import CrashPlan
 from workshop_lib.streaming.events import SimulatedCrash
 from workshop_lib.streaming.memory_queue import RequestQueue
 from workshop_lib.streaming.processor import StreamProcessor
 from workshop_lib.streaming.producer import produce
-
-CrashPhase = Literal["after_score", "after_write"]
-
-
-@dataclass(frozen=True)
-class CrashPlan:
-    """Where a processor dies on purpose: during its ``batch``-th batch, at ``phase``.
-
-    ``after_score``: predictions computed, nothing written. ``after_write``: predictions
-    written, not acknowledged (the case that re-delivers events already stored). ``hard``
-    kills the whole process with SIGKILL instead of ending the processor's thread.
-    """
-
-    batch: int
-    phase: CrashPhase
-    hard: bool = False
-
-    @classmethod
-    def random(cls, seed: int, max_batch: int, hard: bool = False) -> CrashPlan:
-        """A seeded random crash point within the first ``max_batch`` batches."""
-        rng = np.random.default_rng(seed)
-        phases: tuple[CrashPhase, CrashPhase] = ("after_score", "after_write")
-        phase = phases[int(rng.integers(2))]
-        return cls(int(rng.integers(1, max_batch + 1)), phase, hard)
-
-    def strike(self, batch: int, phase: str) -> None:
-        if batch != self.batch or phase != self.phase:
-            return
-        if self.hard:
-            os.kill(os.getpid(), signal.SIGKILL)
-        raise SimulatedCrash(f"simulated crash in batch {batch}, {phase}")
 
 
 def crash_and_recover(

@@ -15,6 +15,12 @@ from typing import Any, Protocol
 SOURCE = "stream"
 DEFAULT_MAX_BATCH = 500
 DEFAULT_WINDOW_S = 0.02
+# An event's time must lie in this window: from 2020-01-01 UTC to an hour past the worker's clock
+# (a producer's clock may run a little ahead). Outside it the latency would be nonsense.
+EARLIEST_CREATED_AT = 1_577_836_800.0
+MAX_CLOCK_AHEAD_S = 3_600.0
+MAX_NESTING = 32  # the form is flat; deeper JSON is refused before anything recurses into it
+MAX_ID_DIGITS = 30  # longer digit strings are not parsed at all (ids stop at 19 digits)
 
 
 class QueueFull(RuntimeError):
@@ -47,17 +53,47 @@ class Event:
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Event:
-        """Read an event back from ``to_fields``; ``MalformedEvent`` says what is wrong."""
+        """Read an event back from ``to_fields``; ``MalformedEvent`` says what is wrong.
+
+        The id must be plain ASCII digits: ``int`` would also take ``" 5 "``, ``"5_000"`` and
+        fullwidth digits, so two spellings could name one application.
+        """
         try:
-            return cls(
-                event_id=int(fields["event_id"]),
-                created_at=float(fields["created_at"]),
-                application=json.loads(fields["application"]),
+            text, created, application = (
+                fields["event_id"],
+                fields["created_at"],
+                fields["application"],
             )
         except KeyError as error:
             raise MalformedEvent(f"event has no {error.args[0]!r} field") from None
+        if not (text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS):
+            raise MalformedEvent(
+                f"event_id {text[:40]!r} is not an application id: plain ASCII digits only"
+            )
+        try:
+            event = cls(int(text), float(created), json.loads(application))
         except (TypeError, ValueError) as error:
             raise MalformedEvent(f"event envelope is unreadable: {error}") from None
+        except RecursionError:
+            raise MalformedEvent("application is nested too deeply to read") from None
+        if nested_deeper_than(event.application, MAX_NESTING):
+            raise MalformedEvent(f"application is nested deeper than {MAX_NESTING} levels")
+        return event
+
+
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects in ``value`` go more than ``limit`` levels deep (no recursion)."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            inner
+            for outer in level
+            if isinstance(outer, list | dict)
+            for inner in (outer.values() if isinstance(outer, dict) else outer)
+        ]
+        if not level:
+            return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -4,21 +4,22 @@ Delivery is *at-least-once*: events are acknowledged only after their prediction
 so events in flight when a processor dies are delivered again. Writes are keyed by
 ``application_id``, so a re-delivered event overwrites its own prediction: nothing is lost and
 nothing is stored twice. Malformed events go to the dead letters with the reason, whatever is
-wrong with them: the form data, or the envelope itself (an ``event_id`` the store cannot key, such
-as 0 or 2**70, or a ``created_at`` that is not a time). A poison pill like that must never crash
-the processor: it would be delivered again after every restart and stop the whole stream.
+wrong with them: the form data (a list where a category belongs included), or the envelope itself
+(an ``event_id`` the store cannot key, such as 0 or 2**70, or a ``created_at`` outside the window
+of ``events.EARLIEST_CREATED_AT`` to an hour ahead). A poison pill like that must never crash
+the processor: it would be delivered again after every restart and stop the whole stream. An id
+already stored from other form data is a duplicate id, dead-lettered too (``event_ledger``).
 """
 
 from __future__ import annotations
 
-import math
 import queue
 import sqlite3
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,24 +29,25 @@ from workshop_lib import schema
 from workshop_lib.registry import LoadedModel
 from workshop_lib.scoring import score_batch
 from workshop_lib.store import (
-    MAX_APPLICATION_ID,
+    SOURCE_IDS,
     PredictionStore,
     is_application_id,
     open_sqlite,
     utc_now,
 )
+from workshop_lib.streaming import event_ledger
+from workshop_lib.streaming.crash_plan import CrashPlan
 from workshop_lib.streaming.events import (
     DEFAULT_MAX_BATCH,
     DEFAULT_WINDOW_S,
+    EARLIEST_CREATED_AT,
+    MAX_CLOCK_AHEAD_S,
     SOURCE,
     Event,
     EventQueue,
     SimulatedCrash,
 )
 from workshop_lib.support.benchmarking import LatencySummary, summarize
-
-if TYPE_CHECKING:
-    from workshop_lib.streaming.drills import CrashPlan
 
 
 @dataclass
@@ -107,20 +109,29 @@ def _frame_if_valid(records: list[Any]) -> pd.DataFrame | None:
         return None
 
 
-def envelope_problem(event: Event) -> str | None:
-    """Why an event's id or timestamp cannot be stored or measured; None if both are fine."""
-    if not is_application_id(event.event_id):
+def envelope_problem(event: Event, now: float) -> str | None:
+    """Why an event's id or timestamp cannot be stored or measured; None if both are fine.
+
+    ``created_at`` must lie between ``EARLIEST_CREATED_AT`` and ``MAX_CLOCK_AHEAD_S`` past
+    ``now``: a time like 1e308 is finite, but its latency overflows every summary.
+    """
+    low, high = SOURCE_IDS[SOURCE]
+    if not is_application_id(event.event_id) or not low <= event.event_id <= high:
         return (
-            f"event_id {event.event_id!r} is not an application id "
-            f"(a whole number from 1 to {MAX_APPLICATION_ID})"
+            f"event_id {event.event_id!r} is not an application id of the stream "
+            f"(a whole number from {low:,} to {high:,}; the batch job's ids lie above)"
         )
     created = event.created_at
+    latest = now + MAX_CLOCK_AHEAD_S
     if (
         isinstance(created, bool)
         or not isinstance(created, int | float)
-        or not math.isfinite(created)
+        or not EARLIEST_CREATED_AT <= created <= latest
     ):
-        return f"created_at {created!r} is not a time in seconds since the epoch"
+        return (
+            f"created_at {created!r} is not a time between {EARLIEST_CREATED_AT:.0f} "
+            f"(2020-01-01 UTC) and {latest:.0f} (an hour from now), in seconds since the epoch"
+        )
     return None
 
 
@@ -171,7 +182,7 @@ class StreamProcessor:
             return
         scores = score_batch(self.model, frame)
         self._strike("after_score")
-        ids = [event.event_id for _, event in valid]
+        ids = [int(event.event_id) for _, event in valid]
         rows = pd.DataFrame(
             {
                 "application_id": ids,
@@ -183,9 +194,15 @@ class StreamProcessor:
                 "scored_at": utc_now(),
             }
         )
-        self._write(rows)
+        duplicate = self._write(rows, event_ledger.fingerprints(frame))
         written_at = time.time()
         self._strike("after_write")
+        if duplicate.any():
+            self._reject_duplicates([item for item, d in zip(valid, duplicate, strict=True) if d])
+            valid = [item for item, d in zip(valid, duplicate, strict=True) if not d]
+            rows = rows[~duplicate]
+        if not valid:
+            return
         self.requests.ack([entry_id for entry_id, _ in valid])
         created = np.fromiter((event.created_at for _, event in valid), float, len(valid))
         self.stats.latencies_s.extend((written_at - created).tolist())
@@ -194,16 +211,31 @@ class StreamProcessor:
         self.stats.depths.append(depth)
         self._publish(rows)
 
-    def _write(self, rows: pd.DataFrame) -> None:
+    def _write(self, rows: pd.DataFrame, prints: np.ndarray) -> np.ndarray:
         """Commit the batch's predictions in one transaction, before anything is acked.
 
+        Returns which rows were not written: their id is in the ledger with other form data.
+        ``BEGIN IMMEDIATE`` takes the write lock first, so two workers cannot both claim an id.
         The connection stays open between batches: opening one per batch costs more than
         scoring a small batch.
         """
         if self._connection is None:
             self._connection = open_sqlite(self.store.path)
+            event_ledger.create_ledger(self._connection)
         with self._connection:
-            self.store.write(rows, connection=self._connection)
+            self._connection.execute("BEGIN IMMEDIATE")
+            duplicate = event_ledger.claim(self._connection, rows["application_id"], prints)
+            self.store.write(rows[~duplicate], connection=self._connection)
+        return duplicate
+
+    def _reject_duplicates(self, duplicates: list[tuple[Any, Event]]) -> None:
+        for entry_id, event in duplicates:
+            reason = (
+                f"event_id {event.event_id} was already scored from a different application: "
+                "a duplicate id; the stored prediction is kept"
+            )
+            self.requests.reject(entry_id, reason, event)
+        self.stats.dead_lettered += len(duplicates)
 
     def _strike(self, phase: str) -> None:
         if self.crash is not None:
@@ -218,7 +250,8 @@ class StreamProcessor:
         fast path checks the form data of the whole batch as one table; only when that finds a
         problem is each event checked on its own, to find which ones are bad and why.
         """
-        batch = [item for item in batch if not self._rejected_envelope(*item)]
+        now = time.time()
+        batch = [item for item in batch if not self._rejected_envelope(*item, now)]
         frame = _frame_if_valid([event.application for _, event in batch])
         if frame is not None:
             return batch, frame
@@ -232,9 +265,9 @@ class StreamProcessor:
                 self.stats.dead_lettered += 1
         return valid, pd.DataFrame.from_records(good, columns=schema.FEATURES)
 
-    def _rejected_envelope(self, entry_id: Any, event: Event) -> bool:
+    def _rejected_envelope(self, entry_id: Any, event: Event, now: float) -> bool:
         """Dead-letter an event whose id or timestamp is unusable; True if it was."""
-        problem = envelope_problem(event)
+        problem = envelope_problem(event, now)
         if problem is not None:
             self.requests.reject(entry_id, problem, event)
             self.stats.dead_lettered += 1

@@ -57,11 +57,13 @@ class RedisRequestQueue:
         self.client = redis.Redis.from_url(
             url,
             decode_responses=True,
+            encoding_errors="replace",  # bytes that are not UTF-8 must not stop the reader
             retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), RECONNECT_RETRIES),
             retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         )
         self.stream = stream
         self.group = group
+        self._joined = False
         self.consumer = consumer
         self.capacity = capacity
         self.min_idle_s = min_idle_s
@@ -121,6 +123,9 @@ class RedisRequestQueue:
     ) -> list[tuple[str, Event]]:
         """Stale pending events first (``XAUTOCLAIM``), else new ones (``XREADGROUP``)."""
         try:
+            if not self._joined:  # listed by XINFO CONSUMERS from now on, even while idle
+                self.client.xgroup_createconsumer(self.stream, self.group, self.consumer)
+                self._joined = True
             entries = self._reclaim(max_items)
             if not entries:
                 entries = self._read(max_items, wait_s)
@@ -134,6 +139,7 @@ class RedisRequestQueue:
             if not str(error).startswith("NOGROUP"):
                 raise
             self._create_group()  # the broker restarted without its data: start the group again
+            self._joined = False
             return []
         return self._decode(entries)
 

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from workshop_lib import paths
 LOG_DIR = paths.RUNTIME_DIR / "logs"
 # One small JSON file per running server, so that `make reset` can stop strays from any process.
 PID_DIR = paths.RUNTIME_DIR / "servers"
+METRICS_DIR = paths.RUNTIME_DIR / "metrics"  # several workers' shared Prometheus counts
+MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus-client in each worker
 _RUNNING: list[BackgroundServer] = []
 
 
@@ -223,9 +226,24 @@ def start_uvicorn(
     env: dict[str, str] | None = None,
     timeout: float = 60.0,
     name: str = "api",
+    port: int | None = None,
 ) -> BackgroundServer:
-    """Serve an ASGI app (``module:attribute``) with uvicorn on a free port."""
-    command = [
+    """Serve an ASGI app (``module:attribute``) with uvicorn on ``port`` or a free one.
+
+    Several workers get a fresh, empty folder for their shared metrics (under ``runtime/``)
+    unless ``env`` names one: each worker's ``/metrics`` then sums them all.
+    """
+    env = dict(env or {})
+    if workers > 1 and MULTIPROC_ENV_VAR not in env:
+        METRICS_DIR.mkdir(parents=True, exist_ok=True)
+        env[MULTIPROC_ENV_VAR] = tempfile.mkdtemp(prefix=f"{name}-", dir=METRICS_DIR)
+    command = uvicorn_command(app, workers)
+    return start_server(command, name=name, env=env, timeout=timeout, port=port)
+
+
+def uvicorn_command(app: str, workers: int = 1) -> list[str]:
+    """The documented uvicorn start-up (see apps/api.py), ``{host}`` and ``{port}`` to fill."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
@@ -239,8 +257,9 @@ def start_uvicorn(
         "--no-access-log",
         "--timeout-keep-alive",
         "75",  # longer than clients keep idle connections (see apps/api.py)
+        "--http",  # 431 for an oversized request head, 408 for a slow one
+        "workshop_lib.realtime.http_limits:HeadLimitedProtocol",
     ]
-    return start_server(command, name=name, env=env, timeout=timeout)
 
 
 def start_streamlit(

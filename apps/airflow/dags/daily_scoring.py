@@ -26,7 +26,7 @@ SCORED_DAY = "{{ macros.ds_add(ds, -1) }}"  # the day before the run fires
 with DAG(
     dag_id="daily_scoring",
     schedule=CronTriggerTimetable("30 2 * * *", timezone="UTC"),
-    start_date=datetime(2025, 1, 1),
+    start_date=datetime(2025, 1, 2),  # its first run scores 2025-01-01, the first batch day
     catchup=False,
     max_active_runs=1,
     tags=["workbook", "chapter-02"],
