@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from helpers import BATCH_DAY, promoted_registry, stored_predictions
 
-from workshop_lib import batch, data, signing, training
+from workshop_lib import batch, data, registry_keys, signing, training
 from workshop_lib.registry import Registry
 
 
@@ -17,10 +17,12 @@ def signing_keys(tmp_path_factory) -> Path:
     """Tests sign with throw-away keys, never the workbook's own ``runtime/keys``.
 
     Set in the environment too, so the servers and programs a test starts verify with them.
+    The registry's signing key is created here, as ``make model`` creates it on a new machine.
     """
     folder = tmp_path_factory.mktemp("keys")
     os.environ["WORKBOOK_KEYS_DIR"] = str(folder)
     signing.KEYS_DIR = folder
+    registry_keys.create_signing_key()
     return folder
 
 

@@ -89,13 +89,14 @@ def test_a_version_without_a_signature_is_refused(registry):
         registry.load("1.0.0")
 
 
-def test_a_version_signed_with_another_key_is_refused(registry, trained, small_frames):
-    stranger = Registry(registry.root, key=Ed25519PrivateKey.generate())
+def test_a_version_signed_with_another_key_is_refused(registry, trained, tmp_path):
+    stranger = Registry(tmp_path / "stranger", key=Ed25519PrivateKey.generate())
     version = register_again(stranger, trained)
     stranger.load(version)  # its own key accepts it
+    shutil.copytree(stranger.root / version, registry.root / "1.1.0")  # planted as 1.1.0
     with pytest.raises(IntegrityError, match="another key"):
-        registry.promote(version)
-    assert registry.stage() == "1.0.0"
+        registry.promote("1.1.0")
+    assert registry.stage() == "1.0.0" and registry.versions() == ["1.0.0"]
 
 
 def test_a_refused_reload_keeps_the_model_that_serves(registry):

@@ -2,6 +2,8 @@
 
 Every chapter serves the model that ``production`` points to. ``ensure_default_model`` makes
 sure one exists, training it only when the registry has none, so any notebook can start first.
+On a new development machine, registering the first version creates the registry's signing
+key, and says so (:func:`workshop_lib.registry_keys.ensure_signing_key`).
 """
 
 from __future__ import annotations

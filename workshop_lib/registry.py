@@ -11,13 +11,17 @@ Layout under the registry root::
 
 A sha256 stored next to a file only catches accidents: whoever can rewrite the file can rewrite
 the checksum too. So each version's whole metadata (threshold and artifact sha256 included) is
-signed with the ``registry`` key of :mod:`workshop_lib.signing`, kept outside the registry folder
-(``runtime/keys``). Before a version is loaded or promoted, ``verify`` checks the signature, the
-metadata's fields and the artifact's sha256 (:mod:`workshop_lib.registry_integrity`); ``load``
-then refuses any type not on ``TRUSTED_TYPES``. Someone who can write the registry folder but
-cannot read the key cannot make it load a model, or a threshold, that was not registered.
-Versions are semantic versions (``1.2.0``), folders directly inside the registry: nothing else
-is promoted or loaded.
+signed with the registry's key, kept outside the registry folder
+(:mod:`workshop_lib.registry_keys`: the private key where versions are registered, only the
+public key where they are served). Before a version is loaded or promoted, each of its files is
+read once and those bytes are checked (signature, the metadata's fields, the sha256 of the model
+and of its ONNX export: :mod:`workshop_lib.registry_integrity`), then loaded: never the path
+again, which someone could swap in between. ``load`` then refuses any type not on
+``TRUSTED_TYPES``. Only regular files are read, each up to a cap
+(:mod:`workshop_lib.registry_files`). Someone who can write the registry folder but cannot read
+the key cannot make it load a model, or a threshold, that was not registered.
+Versions are semantic versions (``1.2.0``), folders directly inside the registry whose metadata
+is signed by the registry's key: nothing else is listed, promoted or loaded.
 
 Promotions and rollbacks read, change and rewrite ``stages.json`` under an exclusive file lock
 (``.stages.lock``), so concurrent processes never lose each other's history entries.
@@ -26,7 +30,7 @@ Promotions and rollbacks read, change and rewrite ``stages.json`` under an exclu
 from __future__ import annotations
 
 import fcntl
-import os
+import logging
 import platform
 import re
 import shutil
@@ -34,32 +38,38 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any, Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from workshop_lib import paths, schema, signing
-from workshop_lib.registry_integrity import (
-    METADATA_NAME,
+from workshop_lib import paths, registry_keys, schema
+from workshop_lib.registry_files import (
+    MAX_STAGES_BYTES,
     IntegrityError,
     RegistryError,
-    check_signature,
-    check_threshold,
-    checked_artifact_name,
+    make_readable_by_all,
+    move_into_place,
+    open_lock_file,
     read_json_object,
+    write_json_atomically,
+)
+from workshop_lib.registry_integrity import (
+    METADATA_NAME,
+    VersionFiles,
+    check_threshold,
+    read_signed_metadata,
+    read_verified,
     sha256_of,
     sign_version,
-    write_json_atomically,
 )
 
 ARTIFACT_NAME = "model.skops"
 STAGES_NAME = "stages.json"
 STAGES_LOCK_NAME = ".stages.lock"
-KEY_PURPOSE = "registry"
 PRODUCTION = "production"
 FIRST_VERSION = "1.0.0"
 
@@ -73,6 +83,8 @@ TRUSTED_TYPES: tuple[str, ...] = (
 Bump = Literal["major", "minor", "patch"]
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+log = logging.getLogger("workshop_lib.registry")
 
 
 def parse_version(version: str) -> tuple[int, int, int]:
@@ -147,6 +159,7 @@ class LoadedModel:
 
     model: Any
     metadata: dict[str, Any]
+    onnx: bytes | None = field(default=None, repr=False)  # its ONNX export, verified with it
 
     @property
     def version(self) -> str:
@@ -161,37 +174,73 @@ class Registry:
     """Versioned models in a folder, each signed, and checked before it is loaded."""
 
     def __init__(self, root: Path | str | None = None, key: Ed25519PrivateKey | None = None):
-        """``key`` signs and verifies; by default ``signing.ensure_key("registry")``."""
+        """``key`` signs and verifies; by default the keys of :mod:`workshop_lib.registry_keys`
+        (the private key only to register, the public key to verify)."""
         self.root = Path(root) if root is not None else paths.MODELS_DIR
         self._key = key
+        self._public_key = key.public_key() if key is not None else None
 
     @property
     def key(self) -> Ed25519PrivateKey:
-        """The private key that signs this registry's versions (created on first use)."""
+        """The private key that signs new versions (never created here: ``make model`` does)."""
         if self._key is None:
-            self._key = signing.ensure_key(KEY_PURPOSE)
+            self._key = registry_keys.signing_key()
         return self._key
 
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        """The public key that verifies versions (all a serving process needs)."""
+        if self._public_key is None:
+            self._public_key = registry_keys.verification_key()
+        return self._public_key
+
     # -- versions -------------------------------------------------------------------------
-    def versions(self) -> list[str]:
-        """Registered versions, oldest first (by semantic version, not by name)."""
+    def folders(self) -> list[Path]:
+        """Entries named like a version, signed or not (``versions`` lists the signed ones)."""
         if not self.root.exists():
             return []
-        found = [p.name for p in self.root.iterdir() if p.is_dir() and _SEMVER.match(p.name)]
+        return [path for path in self.root.iterdir() if _SEMVER.match(path.name)]
+
+    def versions(self) -> list[str]:
+        """Registered versions, oldest first (by semantic version, not by name).
+
+        A folder named like a version whose metadata is missing or not signed by this
+        registry's key (planted, or half-deleted) is not a version: it is skipped with a
+        warning in the log, so it can neither be listed nor decide the next version number.
+        """
+        found = []
+        for folder in self.folders():
+            try:
+                read_signed_metadata(folder, self.public_key)
+            except (FileNotFoundError, IntegrityError) as error:
+                log.warning("%s is not a signed version, skipped: %s", folder, error)
+                continue
+            found.append(folder.name)
         return sorted(found, key=parse_version)
 
     def latest_version(self) -> str | None:
         versions = self.versions()
         return versions[-1] if versions else None
 
+    def _not_registered(self, version: str) -> RegistryError:
+        known = ", ".join(self.versions()) or "none"
+        return RegistryError(f"model version {version!r} is not registered (known: {known})")
+
     def metadata(self, version: str) -> dict[str, Any]:
-        """The metadata of one registered version (read, not verified: see ``verify``)."""
+        """The signed metadata of one version (its files are checked by ``verify``)."""
         parse_version(version)
-        path = self.root / version / METADATA_NAME
-        if not path.exists():
-            known = ", ".join(self.versions()) or "none"
-            raise RegistryError(f"model version {version!r} is not registered (known: {known})")
-        return read_json_object(path)
+        try:
+            return read_signed_metadata(self.root / version, self.public_key)
+        except FileNotFoundError:
+            raise self._not_registered(version) from None
+
+    def _read_verified(self, version: str) -> VersionFiles:
+        """Every file of ``version`` read once and checked (see ``read_verified``)."""
+        parse_version(version)
+        try:
+            return read_verified(self.root / version, self.public_key)
+        except FileNotFoundError:
+            raise self._not_registered(version) from None
 
     def register(
         self,
@@ -212,6 +261,9 @@ class Registry:
         """
         check_threshold(threshold, "register")
         self.root.mkdir(parents=True, exist_ok=True)
+        # Before any work: no key, no new version. On a development machine whose registry has
+        # no version yet, the signing key is created here, and the message says so.
+        key = self._key or registry_keys.ensure_signing_key(bool(self.folders()))
         version = bump_version(self.latest_version(), bump)
         import skops.io as sio  # here, not at the top: a Spark driver imports no scikit-learn
 
@@ -243,42 +295,30 @@ class Registry:
                 **(extra or {}),
             }
             write_json_atomically(staging / METADATA_NAME, metadata)
-            sign_version(staging, self.key)
-            os.rename(staging, self.root / version)
+            sign_version(staging, key)
+            make_readable_by_all(staging)
+            move_into_place(staging, self.root / version)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return version
 
     def verify(self, version: str) -> dict[str, Any]:
-        """Check a version's signature, metadata and artifact; return its metadata.
+        """Check a version's signature, metadata and files; return its metadata.
 
         An ``IntegrityError`` says what does not match: nothing of a version that fails here is
         loaded or promoted.
         """
-        metadata = self.metadata(version)
-        check_signature(self.root / version, metadata, self.key)
-        artifact = self.root / version / checked_artifact_name(version, metadata)
-        if not artifact.exists():
-            raise IntegrityError(f"model {version}: artifact {artifact.name} is missing")
-        actual = sha256_of(artifact)
-        if actual != metadata["sha256"]:
-            raise IntegrityError(
-                f"model {version}: sha256 of {artifact.name} is {actual[:12]}…, but the registry "
-                f"recorded {metadata['sha256'][:12]}…: the file was changed or truncated after "
-                "registration, so it will not be loaded"
-            )
-        _verify_onnx_export(self.root / version, metadata)
-        return metadata
+        return self._read_verified(version).metadata
 
     def onnx_export(self, version: str) -> bytes:
         """The verified bytes of a version's own ONNX export (``RegistryError`` if it has none)."""
-        metadata = self.verify(version)
-        export = metadata.get("onnx") or {}
-        if "artifact" not in export:
+        files = self._read_verified(version)
+        if files.onnx is None:
+            export = files.metadata.get("onnx") or {}
             reason = export.get("error", "it was registered without one")
             raise RegistryError(f"model {version} has no ONNX export: {reason}")
-        return (self.root / version / export["artifact"]).read_bytes()
+        return files.onnx
 
     def resolve(self, ref: str = PRODUCTION) -> str:
         """The version ``ref`` names: itself if it is a semantic version, else its stage's.
@@ -293,24 +333,29 @@ class Registry:
         return version
 
     def load(self, ref: str = PRODUCTION) -> LoadedModel:
-        """Load a version (``"1.2.0"``) or the version a stage points to (``"production"``)."""
+        """Load a version (``"1.2.0"``) or the version a stage points to (``"production"``).
+
+        The model is loaded from the very bytes that were checked, and comes with its verified
+        ONNX export (``LoadedModel.onnx``): a failure in either refuses the whole version.
+        """
         version = self.resolve(ref)
         import skops.io as sio  # here, not at the top: a Spark driver imports no scikit-learn
 
-        metadata = self.verify(version)
-        artifact = self.root / version / metadata["artifact"]
-        untrusted = sio.get_untrusted_types(file=artifact)
+        files = self._read_verified(version)
+        untrusted = sio.get_untrusted_types(data=files.artifact)
         refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
         if refused:
             raise IntegrityError(f"model {version}: refusing untrusted types {refused}")
-        return LoadedModel(model=sio.load(artifact, trusted=untrusted), metadata=metadata)
+        model = sio.loads(files.artifact, trusted=untrusted)
+        return LoadedModel(model=model, metadata=files.metadata, onnx=files.onnx)
 
     # -- stages ---------------------------------------------------------------------------
     def _stages(self) -> dict[str, Any]:
         path = self.root / STAGES_NAME
-        if not path.exists():
+        try:
+            stages = read_json_object(path, MAX_STAGES_BYTES)
+        except FileNotFoundError:
             return {}
-        stages = read_json_object(path)
         for name, entry in stages.items():
             if not (
                 isinstance(entry, dict)
@@ -333,7 +378,7 @@ class Registry:
         An exception in the block writes nothing.
         """
         self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / STAGES_LOCK_NAME).open("a") as lock:
+        with open_lock_file(self.root / STAGES_LOCK_NAME) as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
             stages = self._stages()
             yield stages
@@ -384,19 +429,6 @@ def _onnx_export_beside(model: Any, folder: Path) -> dict[str, Any]:
     from workshop_lib.registry_onnx import export_beside
 
     return export_beside(model, folder)
-
-
-def _verify_onnx_export(folder: Path, metadata: dict[str, Any]) -> None:
-    """A recorded ONNX export must be the registered file (same sha256), like the artifact."""
-    export = metadata.get("onnx") or {}
-    if "artifact" not in export:
-        return
-    path = folder / Path(export["artifact"]).name
-    if not path.is_file() or sha256_of(path) != export["sha256"]:
-        raise IntegrityError(
-            f"model {metadata['version']}: its ONNX export {path.name} is missing or was changed "
-            "after registration, so it will not be loaded"
-        )
 
 
 def _event(action: str, version: str, stack: list[str], reason: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from workshop_lib import data, schema
+from workshop_lib.registry_integrity import sha256_of
 
 ONNX_ARTIFACT = "model.onnx"
 # Probabilities of the export must match the pipeline's within this on the check sample.
@@ -47,7 +48,6 @@ def export_beside(model: Any, folder: Path) -> dict[str, Any]:
     ``{"error": why}`` when the pipeline cannot be exported or disagrees with its export.
     """
     from workshop_lib.edge import onnx_export  # onnx and skl2onnx load only when a model registers
-    from workshop_lib.registry import sha256_of
 
     try:
         graph = onnx_export.to_onnx(model)

@@ -5,9 +5,10 @@ the checksum too. A signature made with a private key kept *elsewhere* does: wit
 nobody can produce a signature that the public key accepts.
 
 Keys live under ``KEYS_DIR`` (``runtime/keys`` unless ``WORKBOOK_KEYS_DIR`` says otherwise),
-outside the registry folder, one pair per purpose (``registry``, ``fleet``)::
+outside the registry folder, one pair per purpose (``registry``, ``fleet``). The registry's key
+is never created on first use: :mod:`workshop_lib.registry_keys` says where it comes from::
 
-    key = signing.ensure_key("registry")          # created on first use, private file mode 0600
+    key = signing.ensure_key("fleet")             # created on first use, private file mode 0600
     signature = signing.sign(key, payload)        # payload: bytes, e.g. canonical_json(metadata)
     signing.verify(key.public_key(), payload, signature)   # SignatureError if anything differs
 """

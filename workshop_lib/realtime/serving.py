@@ -177,12 +177,17 @@ def checked_threshold(loaded: LoadedModel) -> float:
     return value
 
 
-def _onnx_or_reason(registry: Registry, loaded: LoadedModel) -> tuple[Scorer | None, str]:
-    """The verified ONNX scorer and why it serves, or None and why it does not."""
-    try:
-        scorer = OnnxRowScorer(registry.onnx_export(loaded.version))
-    except RegistryError as error:
-        return None, str(error)
+def _onnx_or_reason(loaded: LoadedModel) -> tuple[Scorer | None, str]:
+    """The ONNX scorer and why it serves, or None and why it does not.
+
+    ``loaded.onnx`` was verified with the model by ``Registry.load``: a tampered export refused
+    the whole version there, it never falls back to scikit-learn here.
+    """
+    if loaded.onnx is None:
+        export = loaded.metadata.get("onnx") or {}
+        reason = export.get("error", "it was registered without one")
+        return None, f"model {loaded.version} has no ONNX export: {reason}"
+    scorer = OnnxRowScorer(loaded.onnx)
     difference = registry_onnx.parity_on_check_sample(loaded.model, scorer.predictor)
     if not difference <= registry_onnx.PARITY_LIMIT:
         return None, (
@@ -197,14 +202,13 @@ def _onnx_or_reason(registry: Registry, loaded: LoadedModel) -> tuple[Scorer | N
 
 def load_serving_model(settings: ServiceSettings) -> ServingModel:
     """The settings' model (production by default), on the fastest backend that is correct."""
-    registry = Registry(settings.registry_root)
-    loaded = registry.load(settings.model)
+    loaded = Registry(settings.registry_root).load(settings.model)
     checked_threshold(loaded)
     if settings.backend == "sklearn":
         return ServingModel(
             loaded, "sklearn", "MODEL_BACKEND=sklearn", sklearn_scorer(loaded.model)
         )
-    scorer, reason = _onnx_or_reason(registry, loaded)
+    scorer, reason = _onnx_or_reason(loaded)
     if scorer is not None:
         log.info("model %s: serving with ONNX (%s)", loaded.version, reason)
         return ServingModel(loaded, "onnx", reason, scorer)
