@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
@@ -58,3 +59,32 @@ def holdout_auc(model: Any, holdout: pd.DataFrame) -> float:
     """ROC AUC of ``model`` on the features of ``holdout`` (the label column is not shown)."""
     proba = model.predict_proba(holdout[schema.FEATURES])[:, 1]
     return float(roc_auc_score(holdout[schema.TARGET_COLUMN], proba))
+
+
+class Blurred:
+    """A model whose default probabilities are ``base``'s with fixed noise on the log-odds.
+
+    The noise is drawn once per row position, so the same rows always get the same answer;
+    ``blurred_to`` picks the noise level that gives a chosen ROC AUC on a holdout.
+    """
+
+    def __init__(self, base: Any, sigma: float, seed: int):
+        self.base, self.sigma, self.seed = base, sigma, seed
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        p = np.clip(self.base.predict_proba(features)[:, 1], 1e-9, 1 - 1e-9)
+        noise = np.random.default_rng(self.seed).normal(0, 1, len(features))
+        blurred = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + self.sigma * noise)))
+        return np.column_stack([1 - blurred, blurred])
+
+
+def blurred_to(base: Any, holdout: pd.DataFrame, target: float, seed: int) -> Blurred:
+    """A ``Blurred`` copy of ``base`` whose holdout ROC AUC is ``target`` (within 0.001)."""
+    low, high = 0.0, 20.0
+    for _ in range(60):
+        model = Blurred(base, (low + high) / 2, seed)
+        auc = holdout_auc(model, holdout)
+        if abs(auc - target) <= 0.001:
+            return model
+        low, high = (model.sigma, high) if auc > target else (low, model.sigma)
+    raise ValueError(f"no noise level gives ROC AUC {target:.3f} (last {auc:.3f})")
