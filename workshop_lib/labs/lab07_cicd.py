@@ -130,8 +130,8 @@ def gate_cases(
     return holdout, measured
 
 
-def _outcome_of(call: Callable[[], object], what: str) -> Outcome:
-    outcome = call()
+def _outcome_of(function: Callable[..., object], what: str, *args: object) -> Outcome:
+    outcome = function(*args)
     if not isinstance(outcome, Outcome):
         raise TypeError(
             f"on {what} your function returned {type(outcome).__name__}, not an Outcome"
@@ -145,11 +145,11 @@ def _check_tables(module: ModuleType, seed: int) -> str | None:
         ("a clean table", clean),
         ("a clean table with values on the edges of their ranges", on_the_edges(clean)),
     ):
-        outcome = _outcome_of(lambda t=table: module.check_table(t.copy()), what)
+        outcome = _outcome_of(module.check_table, what, table.copy())
         if not outcome.passed:
             return f"your data check fails {what}: {outcome.reason}"
     for what, table, words in corruptions(clean, fresh_seed(seed, 2)):
-        outcome = _outcome_of(lambda t=table: module.check_table(t), what)
+        outcome = _outcome_of(module.check_table, what, table)
         if outcome.passed:
             return f"your data check passes a table with {what}"
         reason = str(outcome.reason).lower()
@@ -168,9 +168,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     holdout, cases = gate_cases(seed)
     for what, candidate, production, auc, production_auc in cases:
         due = auc >= MIN_AUC and auc >= production_auc - MAX_DROP
-        verdict = _outcome_of(
-            lambda c=candidate, p=production: module.quality_gate(c, p, holdout.copy()), what
-        )
+        verdict = _outcome_of(module.quality_gate, what, candidate, production, holdout.copy())
         if bool(verdict.passed) != due:
             return False, (
                 f"your gate {'passes' if verdict.passed else 'stops'} {what} (ROC AUC {auc:.3f}, "

@@ -21,20 +21,20 @@ TOLERANCE = 1e-12
 Pair = tuple[str, np.ndarray, np.ndarray]
 
 
-def _gaps(a: np.ndarray, b: np.ndarray, points: np.ndarray, side: str) -> np.ndarray:
+def _gaps(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> np.ndarray:
     a, b = np.sort(a), np.sort(b)
-    return np.searchsorted(a, points, side=side) / len(a) - np.searchsorted(
-        b, points, side=side
+    return np.searchsorted(a, points, side="right") / len(a) - np.searchsorted(
+        b, points, side="right"
     ) / len(b)
 
 
 def near_misses(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     """What the usual wrong statistics give on ``a`` and ``b``."""
     pooled = np.concatenate([a, b])
-    gaps = _gaps(a, b, pooled, "right")
+    gaps = _gaps(a, b, pooled)
     return {
-        "from a's points only": float(np.abs(_gaps(a, b, a, "right")).max()),
-        "from b's points only": float(np.abs(_gaps(a, b, b, "right")).max()),
+        "from a's points only": float(np.abs(_gaps(a, b, a)).max()),
+        "from b's points only": float(np.abs(_gaps(a, b, b)).max()),
         "one-sided (a above b)": float(gaps.max()),
         "one-sided (b above a)": float(-gaps.min()),
     }
