@@ -21,37 +21,46 @@ def throwaway_registry(prefix: str) -> Registry:
     return Registry(tempfile.mkdtemp(prefix=f"lab-{prefix}-") + "/models")
 
 
-def register(registry: Registry, model: object, train_frame: pd.DataFrame, kind: str) -> str:
+def register(
+    registry: Registry,
+    model: object,
+    train_frame: pd.DataFrame,
+    kind: str,
+    threshold: float = training.DECISION_THRESHOLD,
+) -> str:
     """Register ``model`` with its holdout-free metadata and promote it; return the version."""
     version = registry.register(
         model,
         metrics={},
         data_fingerprint=data.fingerprint(train_frame),
         kind=kind,
-        threshold=training.DECISION_THRESHOLD,
+        threshold=threshold,
     )
     registry.promote(version, reason="lab check")
     return version
 
 
 @functools.cache
-def _trained_registry(seed: int, rows: int) -> Path:
+def _trained_registry(seed: int, rows: int, threshold: float) -> Path:
     """A registry holding a model trained on ``rows`` applications of ``seed``: made once."""
     registry = throwaway_registry("trained")
     frame = data.make_applications(rows, seed=seed)
     model = training.build_pipeline("logistic").fit(*training.split_features(frame))
-    register(registry, model, frame, "logistic")
+    register(registry, model, frame, "logistic", threshold)
     return registry.root
 
 
-def trained_model(seed: int, rows: int = 4_000) -> tuple[Registry, LoadedModel]:
+def trained_model(
+    seed: int, rows: int = 4_000, threshold: float = training.DECISION_THRESHOLD
+) -> tuple[Registry, LoadedModel]:
     """A fresh registry whose production model is logistic, trained on ``rows`` applications.
 
     Each call gets its own copy (a checker may promote into it); the training itself runs once
-    per ``(seed, rows)``, so a reference and the wrong answers checked with one seed share it.
+    per ``(seed, rows, threshold)``, so a reference and the wrong answers checked with one seed
+    share it.
     """
     registry = throwaway_registry("model")
-    shutil.copytree(_trained_registry(seed, rows), registry.root)
+    shutil.copytree(_trained_registry(seed, rows, threshold), registry.root)
     return registry, registry.load()
 
 
