@@ -51,9 +51,9 @@ class _CrashingStore:
     def __init__(self, store: PredictionStore, crashes: _Crashes):
         self._store, self._crashes = store, crashes
 
-    def write(self, predictions: pd.DataFrame, connection: Any = None) -> int:
+    def write(self, predictions: pd.DataFrame, *args: Any, **kwargs: Any) -> int:
         self._crashes.maybe("before_write")
-        written = self._store.write(predictions, connection=connection)
+        written = self._store.write(predictions, *args, **kwargs)
         self._crashes.maybe("after_write")
         return written
 
@@ -78,19 +78,25 @@ class _CrashingQueue:
 
 
 def with_threshold(loaded: LoadedModel, frame: pd.DataFrame, seed: int) -> LoadedModel:
-    """``loaded`` with a decision threshold drawn for this check, away from 0.5 and the default.
+    """``loaded`` with a version and a decision threshold drawn for this check.
+
+    The version is not 1.0.0; the threshold is away from 0.5 and from the training default.
 
     It sits at the 60th to 80th percentile of the events' probabilities, so many events fall
     between it and 0.5 (and between it and training.DECISION_THRESHOLD).
     """
     probability = score_batch(loaded, frame)["probability"].to_numpy()
-    quantile = np.random.default_rng(seed).uniform(0.6, 0.8)
+    rng = np.random.default_rng(seed)
+    quantile = rng.uniform(0.6, 0.8)
+    version = ".".join(str(int(part)) for part in rng.integers(2, 20, 3))
     threshold = round(float(np.quantile(probability, quantile)), 3)
     for other in (0.5, training.DECISION_THRESHOLD):
         between = (probability >= min(threshold, other)) & (probability < max(threshold, other))
         if not between.any():
             raise RuntimeError(f"no event between {threshold} and {other}")  # never seen
-    return LoadedModel(loaded.model, {**loaded.metadata, "threshold": threshold})
+    return LoadedModel(
+        loaded.model, {**loaded.metadata, "threshold": threshold, "version": version}
+    )
 
 
 def _events(frame: pd.DataFrame) -> streaming.RequestQueue:

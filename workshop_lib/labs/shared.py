@@ -41,26 +41,33 @@ def register(
 
 
 @functools.cache
-def _trained_registry(seed: int, rows: int, threshold: float) -> Path:
-    """A registry holding a model trained on ``rows`` applications of ``seed``: made once."""
+def _trained_registry(seed: int, rows: int, threshold: float, versions: int) -> Path:
+    """A registry holding a model trained on ``rows`` applications of ``seed``: made once.
+
+    It is registered ``versions`` times (1.0.0, 1.1.0, ...); the last one is production.
+    """
     registry = throwaway_registry("trained")
     frame = data.make_applications(rows, seed=seed)
     model = training.build_pipeline("logistic").fit(*training.split_features(frame))
-    register(registry, model, frame, "logistic", threshold)
+    for _ in range(versions):
+        register(registry, model, frame, "logistic", threshold)
     return registry.root
 
 
 def trained_model(
-    seed: int, rows: int = 4_000, threshold: float = training.DECISION_THRESHOLD
+    seed: int,
+    rows: int = 4_000,
+    threshold: float = training.DECISION_THRESHOLD,
+    versions: int = 1,
 ) -> tuple[Registry, LoadedModel]:
     """A fresh registry whose production model is logistic, trained on ``rows`` applications.
 
     Each call gets its own copy (a checker may promote into it); the training itself runs once
-    per ``(seed, rows, threshold)``, so a reference and the wrong answers checked with one seed
-    share it.
+    per ``(seed, rows, threshold, versions)``, so a reference and the wrong answers checked
+    with one seed share it.
     """
     registry = throwaway_registry("model")
-    shutil.copytree(_trained_registry(seed, rows, threshold), registry.root)
+    shutil.copytree(_trained_registry(seed, rows, threshold, versions), registry.root)
     return registry, registry.load()
 
 
