@@ -195,8 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     listed = equivalents()
     rows = [run_lab(lab, listed.get(lab, {}), args.verbose) for lab in args.labs]
-    print(f"\n{'lab':<4}{'mutants':>9}{'killed':>8}{'equiv.':>8}{'survived':>10}"
-          f"{'killed %':>10}{'seconds':>9}")
+    print(
+        f"\n{'lab':<4}{'mutants':>9}{'killed':>8}{'equiv.':>8}{'survived':>10}"
+        f"{'killed %':>10}{'seconds':>9}"
+    )
     for row in rows:
         print(
             f"{row.lab:<4}{row.mutants:>9}{row.killed:>8}{row.equivalent:>8}{row.survived:>10}"
