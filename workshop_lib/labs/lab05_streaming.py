@@ -26,21 +26,28 @@ from workshop_lib.store import PredictionStore
 
 EVENTS, MAX_BATCH, CRASH_CHANCE = 600, 25, 0.3
 PHASES = ("before_write", "after_write", "before_ack")
-FORCED = 2  # the second call of each phase always crashes
+FORCED = {2: "before_write", 4: "after_write", 6: "before_ack"}  # batch number -> phase
 TOLERANCE = 1e-9
 
 
 class _Crashes:
-    """Where the next crash strikes: the second call of each phase, then by a seeded coin."""
+    """Where the next crash strikes: one phase in each of three fixed batches, else a coin.
+
+    Batch 2 crashes before its write, batch 4 after its write, batch 6 before its
+    acknowledgement, and nothing else crashes in those batches; the other batches crash by a
+    seeded coin. So every phase strikes on every seed, and a processor that acknowledges what
+    it did not store loses events on every seed.
+    """
 
     def __init__(self, seed: int):
         self.rng = np.random.default_rng(seed)
         self.count = 0
-        self.calls = dict.fromkeys(PHASES, 0)
+        self.batch = 0
 
     def maybe(self, phase: str) -> None:
-        self.calls[phase] += 1
-        if self.calls[phase] == FORCED or self.rng.random() < CRASH_CHANCE / len(PHASES):
+        forced = FORCED.get(self.batch)
+        strike = phase == forced if forced else self.rng.random() < CRASH_CHANCE / len(PHASES)
+        if strike:
             self.count += 1
             raise streaming.SimulatedCrash(phase)
 
@@ -65,11 +72,11 @@ class _CrashingQueue:
     """The real RequestQueue; a crash may strike just before an acknowledgement."""
 
     def __init__(self, requests: streaming.RequestQueue, crashes: _Crashes):
-        self._requests, self._crashes = requests, crashes
+        self._requests, self.crashes = requests, crashes
         self.acked: set[Any] = set()
 
     def ack(self, ids: list[Any]) -> None:
-        self._crashes.maybe("before_ack")
+        self.crashes.maybe("before_ack")
         self._requests.ack(ids)
         self.acked.update(ids)
 
@@ -120,6 +127,7 @@ def _run(
         if not batch:
             return "", owner
         owner.update((entry_id, event.event_id) for entry_id, event in batch)
+        queue.crashes.batch = handed
         try:
             module.process_batch(batch, queue, store, model)
         except streaming.SimulatedCrash:
