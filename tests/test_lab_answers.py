@@ -64,7 +64,7 @@ def test_wrong_answer_is_refused_on_every_seed(lab_id, path, tmp_path):
     for seed in SEEDS:
         result = check_lab(lab_id, path=target, seed=seed)
         assert result.passed is False, f"seed {seed} accepted it: {result.message}"
-        assert re.search(expected, result.message), f"seed {seed}: {result.message}"
+        assert re.search(expected, result.message, re.DOTALL), f"seed {seed}: {result.message}"
 
 
 @pytest.mark.slow
