@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install model lab test lint notebooks lock api frontend batch stream pipeline rollback \
+.PHONY: help install model lab test lint notebooks lock mutants api frontend batch stream pipeline rollback \
 	edge bench reset demo-ready tflite tflite-check fleet \
 	airflow airflow-env airflow-lock book screenshots diagrams mlserver mlserver-env mlserver-lock
 
@@ -43,6 +43,9 @@ lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and
 
 test: model lint book  ## lint, the website build and checks, every test and every notebook (nbval)
 	$(BIN)/python -m pytest
+
+mutants: $(INSTALLED)  ## mutation testing of the lab checkers (Cosmic Ray's mutants of each reference; slow)
+	$(BIN)/python -m tools.lab_mutants
 
 notebooks: model  ## re-run every notebook in place, saving fresh outputs
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9]*.ipynb

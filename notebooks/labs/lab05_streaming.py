@@ -10,7 +10,8 @@ then acknowledge the entries with ``requests.ack``.
 The checker feeds a few hundred fresh events through your function with the real in-process
 RequestQueue and the real PredictionStore, crashes it at random points (before and after
 writes, before acknowledgements), restarts it, and checks that no event is lost and none is
-stored twice.
+stored twice, and that each stored row has the model's probability, decision (the model's own
+threshold, which is not 0.5) and version.
 
 Hint: acknowledge only after the write committed; store.write is an upsert keyed by
 application_id, so a replayed event overwrites its row instead of duplicating it.

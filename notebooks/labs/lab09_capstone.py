@@ -5,9 +5,11 @@ broken), train a candidate on it, gate it against the production model (``regist
 on ``holdout``, and only if it passes register it and promote it. Return the version that
 serves afterwards (``registry.stage()``), whether or not the candidate shipped.
 
-The checker gives you a fresh registry with a production model, then good data (it must ship),
-data with shuffled labels (the gate must stop it) and data with missing values (the data check
-must stop it before anything is trained or registered).
+The checker gives you a fresh registry with a production model, then tables that must not
+ship: one whose candidate is weaker than production (the gate must stop it), tables with
+missing values or values out of range (the data check must stop them before anything is
+trained), and shuffled labels; nothing may be registered for them. Then good data, which must
+ship as a new version that keeps production's threshold.
 
 Hint: reuse your lab 07 functions (``from lab07_cicd import check_table, quality_gate`` works
 when this folder is on the path, or copy them here); train with

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import numpy as np
+import pandas as pd
+
 from workshop_lib import data, schema
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
@@ -11,6 +14,23 @@ from workshop_lib.registry import RegistryError
 
 MIN_AUC = 0.74  # the reference logistic pipeline scores about 0.80 on 3,000 fresh rows
 TRAIN_ROWS, HOLDOUT_ROWS = 5_000, 3_000
+
+
+def _responds(model: object, holdout: pd.DataFrame, columns: list[str]) -> bool:
+    """Whether changing ``columns`` (each value to another valid one) moves any prediction."""
+    changed = holdout.copy()
+    rng = np.random.default_rng(0)
+    for column in columns:
+        if column in schema.CATEGORIES:
+            options = list(schema.CATEGORIES[column])
+            changed[column] = [
+                options[(options.index(v) + 1) % len(options)] for v in changed[column]
+            ]
+        else:
+            changed[column] = rng.permutation(changed[column].to_numpy())
+    before = model.predict_proba(holdout[schema.FEATURES])[:, 1]  # type: ignore[attr-defined]
+    after = model.predict_proba(changed[schema.FEATURES])[:, 1]  # type: ignore[attr-defined]
+    return bool(np.abs(before - after).max() > 1e-9)
 
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
@@ -36,6 +56,27 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         )
     if auc < MIN_AUC:
         return False, f"ROC AUC {auc:.3f} on a hidden holdout, below the bar of {MIN_AUC}"
+    for kind, columns in (
+        ("category", schema.CATEGORICAL_FEATURES),
+        ("numeric", schema.NUMERIC_FEATURES),
+    ):
+        if not _responds(loaded.model, holdout, columns):
+            return False, (
+                f"ROC AUC {auc:.3f}, but the predictions on {HOLDOUT_ROWS:,} hidden rows do not "
+                f"change when every {kind} column ({', '.join(columns)}) changes: the model "
+                "ignores them; use every feature of schema.FEATURES"
+            )
+    later = train_frame.copy()
+    keep = len(later) // 10
+    later.loc[keep:, schema.TARGET_COLUMN] = 1 - later.loc[keep:, schema.TARGET_COLUMN]
+    flipped = module.train_model(later)
+    before = loaded.model.predict_proba(holdout[schema.FEATURES])[:, 1]
+    if np.abs(flipped.predict_proba(holdout[schema.FEATURES])[:, 1] - before).max() <= 1e-9:
+        return False, (
+            f"ROC AUC {auc:.3f}, but a model trained on the same table with the labels of all "
+            f"rows after the first {keep:,} flipped predicts exactly the same: train_model "
+            "learns from only part of train_frame; fit on all of it"
+        )
     return True, (
         f"trained on {TRAIN_ROWS:,} rows, registered as {loaded.version}, ROC AUC {auc:.3f} on "
         f"{HOLDOUT_ROWS:,} hidden rows ({len(schema.FEATURES)} raw features in)"

@@ -1,8 +1,16 @@
-"""Lab 02: the per-partition scoring function, run through Dask on a fresh day."""
+"""Lab 02: the per-partition scoring function, run through Dask on two fresh days.
+
+The registry holds production and a newer version, each with its own threshold; the first day
+is scored with a ref to the newer one, the second with a ref to production, so a function
+that loads production, or keeps one model whatever the ref, gives the wrong scores every time.
+"""
 
 from __future__ import annotations
 
+import functools
+import shutil
 import threading
+from pathlib import Path
 from types import ModuleType
 
 import dask
@@ -10,12 +18,13 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 
-from workshop_lib import batch, data, schema
+from workshop_lib import batch, data, schema, training
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
 from workshop_lib.registry import LoadedModel, Registry
 
 ROWS, PARTITIONS, THREADS = 8_000, 8, 4
+TOLERANCE = 1e-9
 
 
 class _CountedLoads:
@@ -41,40 +50,117 @@ class _CountedLoads:
         Registry.load = self._original  # type: ignore[method-assign]
 
 
-def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
-    registry, loaded = shared.trained_model(fresh_seed(seed, 1))
-    ref = batch.ModelRef(str(registry.root), loaded.version)
-    day = data.make_applications(ROWS, seed=fresh_seed(seed, 2), first_id=500_001)
-    day = day.sample(frac=1, random_state=seed % 2**32).reset_index(drop=True)
-    applications = dd.from_pandas(day, npartitions=PARTITIONS)
-    with _CountedLoads() as loads, dask.config.set(scheduler="threads", num_workers=THREADS):
-        scored = applications.map_partitions(
-            module.score_partition, ref, meta=batch.SCORED_META, token=f"lab-02-{seed}"
+@functools.cache
+def _two_versions(seed: int) -> Path:
+    """A registry with production (1.0.0) and a newer version not promoted: made once per seed.
+
+    The two models learnt from different days and have different thresholds, so scores from
+    the wrong version (production instead of the one handed) never match.
+    """
+    registry = shared.throwaway_registry("02")
+    rng = np.random.default_rng(seed)
+    for offset, promote in ((1, True), (5, False)):
+        frame = data.make_applications(3_000, seed=fresh_seed(seed, offset))
+        model = training.build_pipeline("logistic").fit(*training.split_features(frame))
+        threshold = round(float(rng.uniform(0.15, 0.3)), 3)
+        version = registry.register(
+            model,
+            metrics={},
+            data_fingerprint=data.fingerprint(frame),
+            kind="logistic",
+            threshold=threshold,
         )
-        result = scored.compute()
-    if not isinstance(result, pd.DataFrame) or len(result) != ROWS:
-        return False, f"{ROWS:,} rows went in, {len(result):,} came out"
+        if promote:
+            registry.promote(version, reason="lab check")
+    return registry.root
+
+
+def _score_day(
+    module: ModuleType, day: pd.DataFrame, ref: batch.ModelRef, token: str
+) -> pd.DataFrame:
+    applications = dd.from_pandas(day, npartitions=PARTITIONS)
+    with dask.config.set(scheduler="threads", num_workers=THREADS):
+        scored = applications.map_partitions(
+            module.score_partition, ref, meta=batch.SCORED_META, token=token
+        )
+        return scored.compute()
+
+
+def _compare(
+    result: object, day: pd.DataFrame, ref: batch.ModelRef, others: dict[str, batch.ModelRef]
+) -> str:
+    """What is wrong with one day's output ("" if nothing)."""
+    if not isinstance(result, pd.DataFrame):
+        return f"the partitions came back as {type(result).__name__}, not DataFrames"
+    if len(result) != len(day):
+        return f"{len(day):,} rows went in, {len(result):,} came out"
     missing = {schema.ID_COLUMN, "probability", "decision"} - set(result.columns)
     if missing:
-        return False, f"your partitions lack the column(s) {sorted(missing)}"
+        return f"your partitions lack the column(s) {sorted(missing)}"
     expected = batch.score_partition(day, ref).set_index(schema.ID_COLUMN).sort_index()
     got = result.set_index(schema.ID_COLUMN).sort_index()
     if not got.index.equals(expected.index):
-        return False, "the application ids that came out are not the ones that went in"
-    worst = float(np.abs(got["probability"].to_numpy() - expected["probability"].to_numpy()).max())
-    if worst > 1e-9:
-        return False, f"a probability differs from the reference scorer's by {worst:.3g}"
+        return "the application ids that came out are not the ones that went in"
+    probability = got["probability"].to_numpy(dtype=float)
+    worst = float(np.abs(probability - expected["probability"].to_numpy()).max())
+    if worst > TOLERANCE:
+        for name, other in others.items():
+            theirs = batch.score_partition(day, other).set_index(schema.ID_COLUMN).sort_index()
+            if np.allclose(probability, theirs["probability"].to_numpy(), rtol=0, atol=TOLERANCE):
+                return (
+                    f"the probabilities are those of version {other.version} ({name}), not of "
+                    f"version {ref.version}, the one handed in `ref`"
+                )
+        return (
+            f"a probability differs from version {ref.version}'s by {worst:.3g} "
+            f"(tolerance {TOLERANCE:g})"
+        )
     wrong = int((got["decision"].astype(str) != expected["decision"].astype(str)).sum())
     if wrong:
-        return False, f"{wrong:,} decisions differ from the model's threshold rule"
-    if loads.calls != 1:
+        threshold = Registry(ref.registry_root).load(ref.version).threshold
+        return (
+            f"{wrong:,} decisions differ from the model's rule (decline at or above version "
+            f"{ref.version}'s threshold, {threshold})"
+        )
+    return ""
+
+
+def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
+    registry = shared.throwaway_registry("02-check")
+    shutil.copytree(_two_versions(seed), registry.root)
+    production, newer = registry.versions()
+    root = str(registry.root)
+    days = [
+        (batch.ModelRef(root, newer), data.make_applications(ROWS, seed=fresh_seed(seed, 2))),
+        (
+            batch.ModelRef(root, production),
+            data.make_applications(ROWS // 2, seed=fresh_seed(seed, 3)),
+        ),
+    ]
+    names = {production: "production", newer: "the newer version"}
+    days = [
+        (ref, day.sample(frac=1, random_state=seed % 2**32).reset_index(drop=True))
+        for ref, day in days
+    ]
+    with _CountedLoads() as loads:  # only the learner's loads are counted
+        results = [
+            _score_day(module, day, ref, f"lab-02-{seed}-{i}") for i, (ref, day) in enumerate(days)
+        ]
+    for i, ((ref, day), result) in enumerate(zip(days, results, strict=True)):
+        others = {names[r.version]: r for r, _ in days if r != ref}
+        problem = _compare(result, day, ref, others)
+        if problem:
+            return False, f"day {i + 1} (ref version {ref.version}): {problem}"
+    if loads.calls != len(days):
         return False, (
-            f"the model was loaded {loads.calls} times for {PARTITIONS} partitions on one worker: "
-            "load it once per worker process and reuse it"
+            f"the model was read from disk {loads.calls} times for {len(days)} refs of "
+            f"{PARTITIONS} partitions each on one worker: load each ref's model once per worker "
+            "process and reuse it"
         )
     return True, (
-        f"{ROWS:,} fresh rows in {PARTITIONS} partitions on {THREADS} threads: every prediction "
-        "matches the reference, and the model was loaded once"
+        f"two fresh days in {PARTITIONS} partitions on {THREADS} threads, scored with the "
+        f"version each ref names ({newer}, then {production}): every prediction matches, and "
+        "each model was read once"
     )
 
 

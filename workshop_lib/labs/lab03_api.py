@@ -11,6 +11,7 @@ import pandas as pd
 from workshop_lib import data, schema, scoring
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
+from workshop_lib.registry import LoadedModel
 
 GOOD_ROWS = 12
 
@@ -21,6 +22,9 @@ def bad_inputs(seed: int) -> list[tuple[str, Any]]:
     base = dict(schema.EXAMPLE_APPLICATION)
     numeric = schema.NUMERIC[int(rng.integers(len(schema.NUMERIC)))]
     category = schema.CATEGORICAL_FEATURES[int(rng.integers(len(schema.CATEGORICAL_FEATURES)))]
+    integer = [f for f in schema.NUMERIC if f.integer][int(rng.integers(2))]
+    number = [f for f in schema.NUMERIC if not f.integer][int(rng.integers(2))]
+    inside = int((integer.minimum + integer.maximum) // 2)
     dropped = schema.FEATURES[int(rng.integers(len(schema.FEATURES)))]
     above = numeric.maximum + float(rng.integers(1, 1_000))
     below = numeric.minimum - float(rng.integers(1, 1_000))
@@ -28,6 +32,9 @@ def bad_inputs(seed: int) -> list[tuple[str, Any]]:
         (f"{numeric.name} above its maximum", {**base, numeric.name: above}),
         (f"{numeric.name} below its minimum", {**base, numeric.name: below}),
         (f"{numeric.name} as a word", {**base, numeric.name: "a lot"}),
+        (f"{integer.name} as the string {str(inside)!r}", {**base, integer.name: str(inside)}),
+        (f"{number.name} as true", {**base, number.name: True}),
+        (f"{integer.name} as false", {**base, integer.name: False}),
         (f"an unknown {category}", {**base, category: f"unknown-{rng.integers(1_000)}"}),
         (f"no {dropped}", {k: v for k, v in base.items() if k != dropped}),
         ("an extra field", {**base, f"extra_{rng.integers(1_000)}": 1}),
@@ -49,12 +56,28 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _versioned(loaded: LoadedModel, seed: int, good: list[dict[str, Any]]) -> LoadedModel:
+    """``loaded`` with a version drawn for this check (not 1.0.0) and a threshold (not 0.5).
+
+    The threshold sits just under the probability of the riskiest applicant under 0.5, so the
+    model declines that one and a rule at 0.5 approves it, on every seed.
+    """
+    rng = np.random.default_rng(seed)
+    version = ".".join(str(int(part)) for part in rng.integers(1, 20, 3))
+    probability = scoring.score_batch(loaded, pd.DataFrame(good))["probability"]
+    threshold = float(probability[probability < 0.5].max()) - 1e-9
+    return LoadedModel(
+        loaded.model, {**loaded.metadata, "version": version, "threshold": threshold}
+    )
+
+
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     from fastapi.testclient import TestClient  # imported when checking: it is slow to import
 
-    _, loaded = shared.trained_model(fresh_seed(seed, 1))
-    client = TestClient(module.make_app(loaded), raise_server_exceptions=False)
+    _, trained = shared.trained_model(fresh_seed(seed, 1))
     good = _good_inputs(fresh_seed(seed, 2))
+    loaded = _versioned(trained, fresh_seed(seed, 4), good)
+    client = TestClient(module.make_app(loaded), raise_server_exceptions=False)
     expected = scoring.score_batch(loaded, pd.DataFrame(good))
     for i, body in enumerate(good):
         response = client.post("/predict", json=body)
@@ -66,11 +89,21 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         if missing:
             return False, f"the response to {what} lacks {sorted(missing)}: {answer}"
         if not np.isclose(float(answer["probability"]), expected["probability"].iloc[i]):
-            return False, f"the probability for {what} is not the model's"
+            return False, (
+                f"the probability for {what} is {answer['probability']!r}, the model's is "
+                f"{expected['probability'].iloc[i]:.6f}"
+            )
         if answer["decision"] != expected["decision"].iloc[i]:
-            return False, f"the decision for {what} does not follow the model's threshold"
+            return False, (
+                f"the decision for {what} is {answer['decision']!r}: at probability "
+                f"{expected['probability'].iloc[i]:.10f} and the model's threshold "
+                f"{loaded.threshold:.10f} it is {expected['decision'].iloc[i]!r}"
+            )
         if answer["model_version"] != loaded.version:
-            return False, f"model_version {answer['model_version']!r}, not {loaded.version!r}"
+            return False, (
+                f"model_version {answer['model_version']!r}, but the model handed to make_app "
+                f"is {loaded.version!r}"
+            )
     for what, body in bad_inputs(fresh_seed(seed, 3)):
         response = client.post("/predict", json=body)
         if response.status_code != 422:

@@ -1,4 +1,9 @@
-"""Lab 05: the processor step (acknowledge after write, idempotent writes), crashed at random."""
+"""Lab 05: the processor step (acknowledge after write, idempotent writes), crashed at random.
+
+The model handed to the learner's function has a decision threshold drawn for the check (not
+0.5, not the training default), and every seed crashes each phase (before a write, after a
+write, before an acknowledgement) at least once, so the verdict never rests on luck.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +17,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workshop_lib import data, schema, streaming
+from workshop_lib import data, schema, streaming, training
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
+from workshop_lib.registry import LoadedModel
 from workshop_lib.scoring import score_batch
 from workshop_lib.store import PredictionStore
 
 EVENTS, MAX_BATCH, CRASH_CHANCE = 600, 25, 0.3
 PHASES = ("before_write", "after_write", "before_ack")
+FORCED = {2: "before_write", 4: "after_write", 6: "before_ack"}  # batch number -> phase
+TOLERANCE = 1e-9
 
 
 class _Crashes:
-    """Where the next crash strikes: each write or ack may crash, by a seeded coin."""
+    """Where the next crash strikes: one phase in each of three fixed batches, else a coin.
+
+    Batch 2 crashes before its write, batch 4 after its write, batch 6 before its
+    acknowledgement, and nothing else crashes in those batches; the other batches crash by a
+    seeded coin. So every phase strikes on every seed, and a processor that acknowledges what
+    it did not store loses events on every seed.
+    """
 
     def __init__(self, seed: int):
         self.rng = np.random.default_rng(seed)
         self.count = 0
+        self.batch = 0
 
     def maybe(self, phase: str) -> None:
-        if self.rng.random() < CRASH_CHANCE / len(PHASES):
+        forced = FORCED.get(self.batch)
+        strike = phase == forced if forced else self.rng.random() < CRASH_CHANCE / len(PHASES)
+        if strike:
             self.count += 1
             raise streaming.SimulatedCrash(phase)
 
@@ -41,9 +58,9 @@ class _CrashingStore:
     def __init__(self, store: PredictionStore, crashes: _Crashes):
         self._store, self._crashes = store, crashes
 
-    def write(self, predictions: pd.DataFrame, connection: Any = None) -> int:
+    def write(self, predictions: pd.DataFrame, *args: Any, **kwargs: Any) -> int:
         self._crashes.maybe("before_write")
-        written = self._store.write(predictions, connection=connection)
+        written = self._store.write(predictions, *args, **kwargs)
         self._crashes.maybe("after_write")
         return written
 
@@ -55,61 +72,132 @@ class _CrashingQueue:
     """The real RequestQueue; a crash may strike just before an acknowledgement."""
 
     def __init__(self, requests: streaming.RequestQueue, crashes: _Crashes):
-        self._requests, self._crashes = requests, crashes
+        self._requests, self.crashes = requests, crashes
+        self.acked: set[Any] = set()
 
     def ack(self, ids: list[Any]) -> None:
-        self._crashes.maybe("before_ack")
+        self.crashes.maybe("before_ack")
         self._requests.ack(ids)
+        self.acked.update(ids)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._requests, name)
 
 
-def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
-    _, loaded = shared.trained_model(fresh_seed(seed, 1))
-    frame = data.make_applications(EVENTS, seed=fresh_seed(seed, 2), first_id=700_001)
+def with_threshold(loaded: LoadedModel, frame: pd.DataFrame, seed: int) -> LoadedModel:
+    """``loaded`` with a version and a decision threshold drawn for this check.
+
+    The version is not 1.0.0; the threshold is away from 0.5 and from the training default.
+
+    It sits at the 60th to 80th percentile of the events' probabilities, so many events fall
+    between it and 0.5 (and between it and training.DECISION_THRESHOLD).
+    """
+    probability = score_batch(loaded, frame)["probability"].to_numpy()
+    rng = np.random.default_rng(seed)
+    quantile = rng.uniform(0.6, 0.8)
+    version = ".".join(str(int(part)) for part in rng.integers(2, 20, 3))
+    threshold = round(float(np.quantile(probability, quantile)), 3)
+    for other in (0.5, training.DECISION_THRESHOLD):
+        between = (probability >= min(threshold, other)) & (probability < max(threshold, other))
+        if not between.any():
+            raise RuntimeError(f"no event between {threshold} and {other}")  # never seen
+    return LoadedModel(
+        loaded.model, {**loaded.metadata, "threshold": threshold, "version": version}
+    )
+
+
+def _events(frame: pd.DataFrame) -> streaming.RequestQueue:
     requests = streaming.RequestQueue(capacity=EVENTS, min_idle_s=0.0)
     now = time.time()
     for event_id, application in streaming.application_records(frame):
         requests.put(streaming.Event(int(event_id), now, application))
-    store = PredictionStore(f"sqlite:///{Path(tempfile.mkdtemp(prefix='lab-05-')) / 'p.db'}")
-    crashes = _Crashes(fresh_seed(seed, 3))
-    crashing_store, crashing_queue = (
-        _CrashingStore(store, crashes),
-        _CrashingQueue(requests, crashes),
-    )
-    for _ in range(50 * EVENTS // MAX_BATCH):
+    return requests
+
+
+def _run(
+    module: ModuleType, requests: Any, queue: _CrashingQueue, store: Any, model: Any
+) -> tuple[str, dict[Any, int]]:
+    """Feed every batch through the learner's function, restarting it after each crash.
+
+    Returns a problem ("" if none) and the event id of every entry id handed out.
+    """
+    owner: dict[Any, int] = {}
+    for handed in range(4 * EVENTS // MAX_BATCH + 100):
         batch = requests.get_batch(MAX_BATCH, window_s=0.0, wait_s=0.0)
         if not batch:
-            break
+            return "", owner
+        owner.update((entry_id, event.event_id) for entry_id, event in batch)
+        queue.crashes.batch = handed
         try:
-            module.process_batch(batch, crashing_queue, crashing_store, loaded)
+            module.process_batch(batch, queue, store, model)
         except streaming.SimulatedCrash:
             continue  # the processor restarts; unacknowledged events are handed out again
         except sqlite3.IntegrityError as error:
-            return False, f"writing an event a second time failed ({error}): use an upsert"
+            return f"writing an event a second time failed ({error}): use an upsert", owner
+        if handed >= 2 * EVENTS // MAX_BATCH and not queue.acked:
+            break
+    return "", owner
+
+
+def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
+    _, trained = shared.trained_model(fresh_seed(seed, 1))
+    frame = data.make_applications(EVENTS, seed=fresh_seed(seed, 2), first_id=700_001)
+    loaded = with_threshold(trained, frame, fresh_seed(seed, 4))
+    requests = _events(frame)
+    store = PredictionStore(f"sqlite:///{Path(tempfile.mkdtemp(prefix='lab-05-')) / 'p.db'}")
+    crashes = _Crashes(fresh_seed(seed, 3))
+    queue = _CrashingQueue(requests, crashes)
+    problem, owner = _run(module, requests, queue, _CrashingStore(store, crashes), loaded)
+    if problem:
+        return False, problem
     stored = store.read()
-    ids = set(stored[schema.ID_COLUMN])
-    lost = EVENTS - len(ids & set(frame[schema.ID_COLUMN]))
+    ids = set(stored[schema.ID_COLUMN]) & set(frame[schema.ID_COLUMN])
+    if not queue.acked:
+        return False, (
+            f"your process_batch never acknowledged an event (no call of requests.ack "
+            f"returned); {len(ids)} of {EVENTS} events were stored"
+        )
+    acked = {owner[entry] for entry in queue.acked if entry in owner}
+    lost = acked - ids
     if lost:
         return False, (
-            f"{lost} of {EVENTS} events were acknowledged but never stored, after "
+            f"{len(lost)} of {EVENTS} events were acknowledged but never stored, after "
             f"{crashes.count} crashes: acknowledge only after the write committed"
         )
-    if len(stored) != EVENTS or requests.unacked() or requests.depth():
+    left = requests.unacked() + requests.depth()
+    if len(stored) != EVENTS or left:
         return False, (
-            f"{len(stored)} rows stored for {EVENTS} events, {requests.unacked()} still "
-            "unacknowledged: every event is stored once and acknowledged"
+            f"{len(stored)} rows stored for {EVENTS} events ({len(ids)} distinct), {left} "
+            "events still unacknowledged: every event is stored once and acknowledged"
         )
-    expected = score_batch(loaded, frame).set_index(frame[schema.ID_COLUMN])["probability"]
-    got = stored.set_index(schema.ID_COLUMN)["probability"].reindex(expected.index)
-    if not np.allclose(got.to_numpy(), expected.to_numpy()):
-        return False, "stored probabilities are not the model's"
-    if crashes.count == 0:
-        return False, "no crash struck this time: run the check again"
+    return _compare(stored, frame, loaded, crashes.count)
+
+
+def _compare(
+    stored: pd.DataFrame, frame: pd.DataFrame, loaded: LoadedModel, crashes: int
+) -> tuple[bool, str]:
+    """The stored rows against the model's own scores, decisions and version."""
+    expected = score_batch(loaded, frame).set_index(frame[schema.ID_COLUMN])
+    got = stored.set_index(schema.ID_COLUMN).reindex(expected.index)
+    gap = np.abs(got["probability"].astype(float) - expected["probability"]).max()
+    if not gap <= TOLERANCE:
+        return False, (
+            f"a stored probability differs from the model's by {gap:.3g} (tolerance {TOLERANCE:g})"
+        )
+    wrong = int((got["decision"].astype(str) != expected["decision"].astype(str)).sum())
+    if wrong:
+        return False, (
+            f"{wrong} of {EVENTS} stored decisions differ from the model's rule (decline when "
+            f"the probability >= its threshold, {loaded.threshold}; this check's model does "
+            "not use 0.5)"
+        )
+    versions = sorted(set(got["model_version"].astype(str)))
+    if versions != [loaded.version]:
+        return False, f"the rows say model_version {versions}, the model is {loaded.version!r}"
     return True, (
-        f"{EVENTS} events through {crashes.count} crashes: none lost, none stored twice, "
-        "all acknowledged"
+        f"{EVENTS} events through {crashes} crashes: none lost, none stored twice, all "
+        f"acknowledged; probabilities, decisions (threshold {loaded.threshold}) and version "
+        "are the model's"
     )
 
 

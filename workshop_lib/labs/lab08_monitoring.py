@@ -1,7 +1,14 @@
-"""Lab 08: the two-sample KS statistic by hand, and an alert rule that acts exactly when due."""
+"""Lab 08: the two-sample KS statistic by hand, and an alert rule that acts exactly when due.
+
+Every seed's hidden pairs include the cases that tell a near miss from the real thing: a pair
+whose p-value lies between 0.01 and 0.05 (an alert at 0.05 pages), one just under 0.01, shifts
+both ways (a one-sided gap), ties, and a pair whose largest gap
+sits at the points of one sample only (a statistic read off one sample's points).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
@@ -10,49 +17,120 @@ from scipy import stats
 from workshop_lib.labs.core import Lab, fresh_seed, register
 
 ALPHA = 0.01
+TOLERANCE = 1e-12
+Pair = tuple[str, np.ndarray, np.ndarray]
 
 
-def hidden_samples(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def _gaps(a: np.ndarray, b: np.ndarray, points: np.ndarray) -> np.ndarray:
+    a, b = np.sort(a), np.sort(b)
+    return np.searchsorted(a, points, side="right") / len(a) - np.searchsorted(
+        b, points, side="right"
+    ) / len(b)
+
+
+def near_misses(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """What the usual wrong statistics give on ``a`` and ``b``."""
+    pooled = np.concatenate([a, b])
+    gaps = _gaps(a, b, pooled)
+    return {
+        "from a's points only": float(np.abs(_gaps(a, b, a)).max()),
+        "from b's points only": float(np.abs(_gaps(a, b, b)).max()),
+        "one-sided (a above b)": float(gaps.max()),
+        "one-sided (b above a)": float(-gaps.min()),
+    }
+
+
+def _telling(draw: Callable[[], Pair], wrong: str) -> Pair:
+    """Draw pairs until the statistic ``wrong`` differs from the true one (it always will)."""
+    for _ in range(10_000):
+        what, a, b = draw()
+        if abs(near_misses(a, b)[wrong] - stats.ks_2samp(a, b).statistic) > 1e-6:
+            return what, a, b
+    raise RuntimeError(f"no pair tells {wrong!r} apart")
+
+
+def _with_pvalue(rng: np.random.Generator, low: float, high: float) -> Pair:
+    """Two normal samples, the second shifted until the KS p-value lies in (low, high)."""
+    for _ in range(1_000):
+        n, m = int(rng.integers(300, 900)), int(rng.integers(200, 1_200))
+        a, b = rng.normal(0, 1, n), rng.normal(0, 1, m)
+        for shift in np.arange(0, 0.6, 0.002):
+            p = stats.ks_2samp(a, b + shift).pvalue
+            if low < p < high:
+                return f"a shift with p-value {p:.3f}", a, b + shift
+            if p <= low:
+                break
+    raise RuntimeError(f"no pair with a p-value in ({low}, {high})")
+
+
+def hidden_samples(seed: int) -> list[Pair]:
     """Pairs of samples the notebook never showed: unequal sizes, ties, shifts, no shift."""
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(300, 900)), int(rng.integers(200, 1_200))
+
+    def small() -> Pair:
+        k, j = int(rng.integers(5, 40)), int(rng.integers(5, 40))
+        return "small samples", rng.normal(0, 1, k), rng.normal(0.3, 1.3, j)
+
+    def ties() -> Pair:
+        return "integers with ties", rng.integers(0, 8, n), rng.integers(1, 9, m)
+
     return [
         ("same distribution", rng.normal(0, 1, n), rng.normal(0, 1, m)),
-        ("shifted mean", rng.normal(0, 1, n), rng.normal(0.4, 1, m)),
+        ("shifted up", rng.normal(0, 1, n), rng.normal(0.4, 1, m)),
+        ("shifted down", rng.normal(0, 1, n), rng.normal(-0.4, 1, m)),
         ("wider spread", rng.normal(0, 1, n), rng.normal(0, 1.8, m)),
-        ("integers with ties", rng.integers(0, 8, n), rng.integers(1, 9, m)),
+        ties(),
         (
             "rounded incomes",
             np.round(rng.lognormal(11, 0.4, n), -3),
             np.round(rng.lognormal(11.1, 0.4, m), -3),
         ),
+        _telling(small, "from a's points only"),
+        _telling(small, "from b's points only"),
+        _with_pvalue(rng, 0.015, 0.045),
+        _with_pvalue(rng, 0.002, 0.008),
         ("tiny samples", rng.normal(0, 1, 7), rng.normal(0.5, 1, 5)),
     ]
 
 
-def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
-    samples = hidden_samples(fresh_seed(seed, 1))
+def _statistic_problem(module: ModuleType, samples: list[Pair]) -> str | None:
     for what, a, b in samples:
         expected = stats.ks_2samp(a, b).statistic
         got = float(module.ks_statistic(a.copy(), b.copy()))
-        if not np.isclose(got, expected, atol=1e-12):
-            return False, (
-                f"on {what} ({len(a)} vs {len(b)} values) your statistic is {got:.4f}, "
-                f"scipy's is {expected:.4f}"
+        if not np.isclose(got, expected, rtol=0, atol=TOLERANCE):
+            named = [name for name, v in near_misses(a, b).items() if np.isclose(got, v, atol=1e-9)]
+            like = f": that is the gap {named[0]}" if named else ""
+            return (
+                f"on {what} ({len(a)} vs {len(b)} values) your statistic is {got:.4f}, scipy's "
+                f"is {expected:.4f} (tolerance {TOLERANCE:g}){like}"
             )
+    return None
+
+
+def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
+    samples = hidden_samples(fresh_seed(seed, 1))
+    problem = _statistic_problem(module, samples)
+    if problem:
+        return False, problem
     for what, a, b in samples:
-        pages: list[str] = []
-        fired = module.drift_alert(a, b, pages.append)
-        due = stats.ks_2samp(a, b).pvalue < ALPHA
+        pages: list[object] = []
+        fired = module.drift_alert(a.copy(), b.copy(), pages.append)
+        pvalue = stats.ks_2samp(a, b).pvalue
+        due = pvalue < ALPHA
         if bool(fired) != due or len(pages) != int(due):
             return False, (
-                f"on {what} the alert {'fired' if fired else 'stayed quiet'} and paged "
-                f"{len(pages)} time(s); it is due {'once' if due else 'never'} (p-value "
-                f"{stats.ks_2samp(a, b).pvalue:.2g} vs alpha {ALPHA})"
+                f"on {what} the alert returned {fired!r} and paged {len(pages)} time(s); with "
+                f"p-value {pvalue:.3g} and alpha {ALPHA} it is due to page "
+                f"{'once and return True' if due else 'never and return False'}"
             )
         if due and not str(pages[0]).strip():
             return False, "the page message is empty: say what drifted and how much"
-    return True, f"statistic equals scipy's on {len(samples)} hidden pairs; pages exactly when due"
+    return True, (
+        f"the statistic equals scipy's on {len(samples)} hidden pairs (to {TOLERANCE:g}); the "
+        f"alert pages exactly when the p-value is under {ALPHA}, including a pair between "
+        f"{ALPHA} and 0.05"
+    )
 
 
 def _reference() -> ModuleType:

@@ -1,41 +1,173 @@
-"""Lab 09: the capstone release, on a fresh registry: check, train, gate, register, promote."""
+"""Lab 09: the capstone release, on a fresh registry: check, train, gate, register, promote.
+
+The production model's threshold is drawn per check (neither 0.5 nor the training default),
+and on every seed the release meets a table whose candidate lands between the floor and
+production's ROC AUC (a gate that compares the candidate with itself, or ignores production,
+ships it), tables that the data check must stop before anything is trained, shuffled labels,
+and good data, in that order; nothing but the good data may register a version.
+"""
 
 from __future__ import annotations
 
+import functools
 from types import ModuleType
 
 import numpy as np
+import pandas as pd
 
-from workshop_lib import data, schema
+from workshop_lib import data, schema, training
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
+from workshop_lib.registry import Registry
+
+MIN_AUC, MAX_DROP, MARGIN = 0.70, 0.01, 0.012
+ROWS, PRODUCTION_ROWS = 3_000, 1_500  # production learnt from fewer rows: good data beats it
+EARLIER = 3  # versions in the registry before the release: the next one is 1.3.0
+
+
+def _weakened(good: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+    """``good`` with credit_score shuffled among ``fraction`` of its rows (the signal fades)."""
+    rng = np.random.default_rng(seed)
+    table = good.copy()
+    rows = rng.choice(len(table), int(fraction * len(table)), replace=False)
+    table.loc[rows, "credit_score"] = rng.permutation(table.loc[rows, "credit_score"].to_numpy())
+    return table
+
+
+def _good_table(seed: int, floor: float, holdout: pd.DataFrame) -> pd.DataFrame:
+    """Fresh applications whose candidate (trained the hint's way) clearly passes the gate."""
+    for offset in range(3, 30):
+        good = data.make_applications(ROWS, seed=fresh_seed(seed, 100 + offset), first_id=910_001)
+        model = training.build_pipeline("logistic").fit(*training.split_features(good))
+        if shared.holdout_auc(model, holdout) >= floor:
+            return good
+    raise RuntimeError("no fresh table trains a candidate that clearly passes")
+
+
+@functools.cache
+def tables(seed: int) -> tuple[float, pd.DataFrame, list[tuple[str, pd.DataFrame]], pd.DataFrame]:
+    """Production's threshold, the holdout, the tables that must not ship, and good data.
+
+    The "weaker" table is searched for: a candidate trained on it (the hint's way) scores a
+    ROC AUC inside (floor, production's AUC - MAX_DROP) with MARGIN to spare on both sides,
+    and would pass a gate that scored it on its own training table.
+    """
+    rng = np.random.default_rng(fresh_seed(seed, 4))
+    threshold = round(float(rng.uniform(0.2, 0.3)), 3)
+    _, production = shared.trained_model(fresh_seed(seed, 1), PRODUCTION_ROWS, threshold, EARLIER)
+    holdout = data.make_applications(ROWS, seed=fresh_seed(seed, 2), first_id=900_001)
+    production_auc = shared.holdout_auc(production.model, holdout)
+    low, high = MIN_AUC + MARGIN, production_auc - MAX_DROP - MARGIN
+    good = _good_table(seed, production_auc - MAX_DROP / 2, holdout)
+    weaker, fallback = None, None
+    for fraction in (0.6, 0.65, 0.55, 0.7, 0.5, 0.75, 0.45, 0.8, 0.4, 0.35, 0.85, 0.3):
+        table = _weakened(good, fraction, fresh_seed(seed, 5))
+        model = training.build_pipeline("logistic").fit(*training.split_features(table))
+        if not low < shared.holdout_auc(model, holdout) < high:
+            continue
+        fallback = fallback if fallback is not None else table
+        # judged on its own training table instead of the holdout, it would pass: a gate that
+        # looks at the wrong table ships it
+        in_sample = shared.holdout_auc(model, table)
+        if in_sample >= MIN_AUC + 0.005 and in_sample >= shared.holdout_auc(
+            production.model, table
+        ):
+            weaker = table
+            break
+    weaker = weaker if weaker is not None else fallback
+    if weaker is None:
+        raise RuntimeError(f"no weakened table lands between {low:.3f} and {high:.3f}")
+    shuffled = good.assign(
+        **{schema.TARGET_COLUMN: rng.permutation(good[schema.TARGET_COLUMN].to_numpy())}
+    )
+    holey = good.astype({"credit_score": "float64"})
+    holey.loc[rng.choice(ROWS, 30, replace=False), "credit_score"] = np.nan
+    no_category = good.astype({"purpose": object})
+    no_category.loc[rng.choice(ROWS, 30, replace=False), "purpose"] = None
+    beyond = good.copy()
+    beyond.loc[rng.choice(ROWS, 30, replace=False), "age"] = 150
+    stopped = [
+        ("a weaker candidate (ROC AUC between the floor and production's)", weaker),
+        ("missing credit scores", holey),
+        ("missing loan purposes", no_category),
+        ("ages of 150", beyond),
+        ("shuffled labels", shuffled),
+    ]
+    return threshold, holdout, stopped, good
+
+
+class _Raised(Exception):
+    """The learner's release raised on one table: the message says which and what."""
+
+
+def _release(
+    module: ModuleType, what: str, table: pd.DataFrame, holdout: pd.DataFrame, registry: Registry
+) -> object:
+    try:
+        return module.release(table.copy(), holdout.copy(), registry)
+    except Exception as error:  # the learner's code may raise anything: say where it did
+        trained = " (was it trained before the table was checked?)" if "NaN" in str(error) else ""
+        raise _Raised(
+            f"on a table with {what} your release raised {type(error).__name__}: {error}{trained}"
+        ) from error
 
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
-    registry, production = shared.trained_model(fresh_seed(seed, 1))
-    holdout = data.make_applications(3_000, seed=fresh_seed(seed, 2), first_id=900_001)
-    good = data.make_applications(6_000, seed=fresh_seed(seed, 3), first_id=910_001)
-    shipped = module.release(good.copy(), holdout.copy(), registry)
-    serving = registry.stage()
-    if serving == production.version or shipped != serving:
+    try:
+        return _check_release(module, seed)
+    except _Raised as error:
+        return False, str(error)
+
+
+def _check_release(module: ModuleType, seed: int) -> tuple[bool, str]:
+    threshold, holdout, stopped, good = tables(seed)
+    registry, production = shared.trained_model(
+        fresh_seed(seed, 1), PRODUCTION_ROWS, threshold, EARLIER
+    )
+    serving = production.version
+    for what, table in stopped:
+        versions = registry.versions()
+        answer = _release(module, what, table, holdout, registry)
+        if registry.stage() != serving:
+            return False, (
+                f"a table with {what} replaced production: {registry.stage()} serves now, "
+                f"not {serving}"
+            )
+        if len(registry.versions()) != len(versions):
+            return False, (
+                f"on a table with {what} your release registered version(s) "
+                f"{sorted(set(registry.versions()) - set(versions))} though nothing may ship: "
+                "register only after the data check and the gate passed"
+            )
+        if answer != serving:
+            return False, (
+                f"on a table with {what} your release returned {answer!r}, but {serving} "
+                "serves: return registry.stage()"
+            )
+    versions = registry.versions()
+    answer = _release(module, "good new data", good, holdout, registry)
+    now = registry.stage()
+    if now == serving:
+        return False, f"good new data did not ship: {serving} still serves"
+    if answer != now:
+        return False, f"good new data shipped as {now}, but your release returned {answer!r}"
+    if now in versions:
         return False, (
-            f"good new data should make a new production version; {serving} serves, "
-            f"your release answered {shipped!r}"
+            f"good new data: {now} serves, a version that was in the registry before your "
+            "release ran: promote the version registry.register() returned"
         )
-    rng = np.random.default_rng(fresh_seed(seed, 4))
-    shuffled = good.assign(**{schema.TARGET_COLUMN: rng.permutation(good[schema.TARGET_COLUMN])})
-    holey = good.astype({"credit_score": "float64"})
-    holey.loc[rng.choice(len(good), 30, replace=False), "credit_score"] = np.nan
-    for what, table in {"shuffled labels": shuffled, "missing credit scores": holey}.items():
-        versions = len(registry.versions())
-        answer = module.release(table, holdout.copy(), registry)
-        if registry.stage() != serving or answer != serving:
-            return False, f"a table with {what} replaced production ({registry.stage()})"
-        if what == "missing credit scores" and len(registry.versions()) != versions:
-            return False, "a table with missing values was trained and registered: check first"
+    shipped = registry.load()
+    if shipped.threshold != threshold:
+        return False, (
+            f"the new version's threshold is {shipped.threshold}, production's was {threshold}: "
+            "keep production's threshold (threshold=production.threshold)"
+        )
+    if shipped.metadata["data_fingerprint"] != data.fingerprint(good):
+        return False, "the new version's data_fingerprint is not data.fingerprint(table)"
+    auc = shared.holdout_auc(shipped.model, holdout)
     return True, (
-        f"good data shipped as {serving}; shuffled labels stopped at the gate, missing values "
-        "at the data check, production untouched"
+        f"good data shipped as {now} (ROC AUC {auc:.3f}, threshold {threshold} kept); "
+        f"{len(stopped)} other tables stopped with production and the registry untouched"
     )
 
 

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
@@ -20,37 +21,53 @@ def throwaway_registry(prefix: str) -> Registry:
     return Registry(tempfile.mkdtemp(prefix=f"lab-{prefix}-") + "/models")
 
 
-def register(registry: Registry, model: object, train_frame: pd.DataFrame, kind: str) -> str:
+def register(
+    registry: Registry,
+    model: object,
+    train_frame: pd.DataFrame,
+    kind: str,
+    threshold: float = training.DECISION_THRESHOLD,
+) -> str:
     """Register ``model`` with its holdout-free metadata and promote it; return the version."""
     version = registry.register(
         model,
         metrics={},
         data_fingerprint=data.fingerprint(train_frame),
         kind=kind,
-        threshold=training.DECISION_THRESHOLD,
+        threshold=threshold,
     )
     registry.promote(version, reason="lab check")
     return version
 
 
 @functools.cache
-def _trained_registry(seed: int, rows: int) -> Path:
-    """A registry holding a model trained on ``rows`` applications of ``seed``: made once."""
+def _trained_registry(seed: int, rows: int, threshold: float, versions: int) -> Path:
+    """A registry holding a model trained on ``rows`` applications of ``seed``: made once.
+
+    It is registered ``versions`` times (1.0.0, 1.1.0, ...); the last one is production.
+    """
     registry = throwaway_registry("trained")
     frame = data.make_applications(rows, seed=seed)
     model = training.build_pipeline("logistic").fit(*training.split_features(frame))
-    register(registry, model, frame, "logistic")
+    for _ in range(versions):
+        register(registry, model, frame, "logistic", threshold)
     return registry.root
 
 
-def trained_model(seed: int, rows: int = 4_000) -> tuple[Registry, LoadedModel]:
+def trained_model(
+    seed: int,
+    rows: int = 4_000,
+    threshold: float = training.DECISION_THRESHOLD,
+    versions: int = 1,
+) -> tuple[Registry, LoadedModel]:
     """A fresh registry whose production model is logistic, trained on ``rows`` applications.
 
     Each call gets its own copy (a checker may promote into it); the training itself runs once
-    per ``(seed, rows)``, so a reference and the wrong answers checked with one seed share it.
+    per ``(seed, rows, threshold, versions)``, so a reference and the wrong answers checked
+    with one seed share it.
     """
     registry = throwaway_registry("model")
-    shutil.copytree(_trained_registry(seed, rows), registry.root)
+    shutil.copytree(_trained_registry(seed, rows, threshold, versions), registry.root)
     return registry, registry.load()
 
 
@@ -58,3 +75,32 @@ def holdout_auc(model: Any, holdout: pd.DataFrame) -> float:
     """ROC AUC of ``model`` on the features of ``holdout`` (the label column is not shown)."""
     proba = model.predict_proba(holdout[schema.FEATURES])[:, 1]
     return float(roc_auc_score(holdout[schema.TARGET_COLUMN], proba))
+
+
+class Blurred:
+    """A model whose default probabilities are ``base``'s with fixed noise on the log-odds.
+
+    The noise is drawn once per row position, so the same rows always get the same answer;
+    ``blurred_to`` picks the noise level that gives a chosen ROC AUC on a holdout.
+    """
+
+    def __init__(self, base: Any, sigma: float, seed: int):
+        self.base, self.sigma, self.seed = base, sigma, seed
+
+    def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
+        p = np.clip(self.base.predict_proba(features)[:, 1], 1e-9, 1 - 1e-9)
+        noise = np.random.default_rng(self.seed).normal(0, 1, len(features))
+        blurred = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + self.sigma * noise)))
+        return np.column_stack([1 - blurred, blurred])
+
+
+def blurred_to(base: Any, holdout: pd.DataFrame, target: float, seed: int) -> Blurred:
+    """A ``Blurred`` copy of ``base`` whose holdout ROC AUC is ``target`` (within 0.001)."""
+    low, high = 0.0, 20.0
+    for _ in range(60):
+        model = Blurred(base, (low + high) / 2, seed)
+        auc = holdout_auc(model, holdout)
+        if abs(auc - target) <= 0.001:
+            return model
+        low, high = (model.sigma, high) if auc > target else (low, model.sigma)
+    raise ValueError(f"no noise level gives ROC AUC {target:.3f} (last {auc:.3f})")

@@ -1,0 +1,76 @@
+"""The catalogue of lab answers: every wrong one refused, every right one accepted, on 20 seeds.
+
+``tests/lab_answers/labNN/`` holds answers written as learners write them (most by an engineer
+who never read the checkers; each file's docstring says the mistake or the style). A
+``wrong_*.py`` file states with ``EXPECTED = r"..."`` what the checker must say about it; a
+verdict that changes with the seed fails the test. Checks of one seed share their set-up
+(training, registries), so the fixtures of a lab run seed by seed with the caches warm.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from workshop_lib.labs import LABS, check_lab
+
+ANSWERS = Path(__file__).parent / "lab_answers"
+SEEDS = range(7_000, 7_020)  # 20 fixed seeds
+
+
+def expected_message(path: Path) -> str:
+    """The ``EXPECTED`` regex of a wrong answer (read, not imported: pages must not run)."""
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [
+            "EXPECTED"
+        ]:
+            return str(ast.literal_eval(node.value))
+    raise AssertionError(f"{path} has no EXPECTED = r'...' line")
+
+
+def answers(kind: str) -> list:
+    return [
+        pytest.param(folder.name[3:], path, id=f"{folder.name}/{path.stem}")
+        for folder in sorted(ANSWERS.glob("lab*"))
+        for path in sorted(folder.glob(f"{kind}_*.py"))
+    ]
+
+
+def _placed(lab_id: str, path: Path, tmp_path: Path) -> Path:
+    target = tmp_path / LABS[lab_id].file
+    shutil.copy(path, target)
+    return target
+
+
+def test_catalogue_has_six_mistakes_and_three_right_answers_per_lab():
+    for lab_id in LABS:
+        folder = ANSWERS / f"lab{lab_id}"
+        wrong, right = sorted(folder.glob("wrong_*.py")), sorted(folder.glob("right_*.py"))
+        assert len(wrong) >= 6 and len(right) >= 3, (lab_id, len(wrong), len(right))
+        for path in wrong + right:
+            assert ast.get_docstring(ast.parse(path.read_text())), f"{path} says nothing"
+        for path in wrong:
+            re.compile(expected_message(path))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lab_id", "path"), answers("wrong"))
+def test_wrong_answer_is_refused_on_every_seed(lab_id, path, tmp_path):
+    target, expected = _placed(lab_id, path, tmp_path), expected_message(path)
+    for seed in SEEDS:
+        result = check_lab(lab_id, path=target, seed=seed)
+        assert result.passed is False, f"seed {seed} accepted it: {result.message}"
+        assert re.search(expected, result.message, re.DOTALL), f"seed {seed}: {result.message}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lab_id", "path"), answers("right"))
+def test_right_answer_is_accepted_on_every_seed(lab_id, path, tmp_path):
+    target = _placed(lab_id, path, tmp_path)
+    for seed in SEEDS:
+        result = check_lab(lab_id, path=target, seed=seed)
+        assert result.passed is True, f"seed {seed}: {result.message}"
