@@ -78,6 +78,8 @@ FIRST_VERSION = "1.0.0"
 TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
+    # holds a regex and dtype filters, and picks columns by them: a learner's standard pipeline
+    "sklearn.compose._column_transformer.make_column_selector",
 )
 
 Bump = Literal["major", "minor", "patch"]
