@@ -10,7 +10,8 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: help install model lab test lint notebooks lock mutants api frontend batch stream pipeline rollback \
 	edge bench reset demo-ready tflite tflite-check fleet \
-	airflow airflow-env airflow-lock book screenshots diagrams mlserver mlserver-env mlserver-lock
+	airflow airflow-env airflow-lock book screenshots diagrams mlserver mlserver-env mlserver-lock \
+	replicas
 
 help:  ## this list: every target and what it does
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' Makefile
@@ -101,6 +102,9 @@ bench: model  ## every chapter's benchmark, one after another (about 10 minutes 
 	$(BIN)/python -m benchmarks.bench_streaming
 	$(BIN)/python -m benchmarks.bench_edge
 	$(BIN)/python -m benchmarks.bench_drift
+
+replicas: model  ## nginx in front of 3 replicas of the service until Ctrl-C (needs nginx); prints the URL
+	$(BIN)/python -m apps.replicas --replicas 3
 
 # --- instructors ---------------------------------------------------------------------------
 reset: $(INSTALLED)  ## stop stray servers, delete models/ and runtime/ (nothing under git)

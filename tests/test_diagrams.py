@@ -21,6 +21,8 @@ EXPECTED = {  # words a learner reads in each picture, as the chapters name them
              "Promote", "Serve", "rollback", "MLflow tracking", "DVC"],
     "monitoring": ["Service", "Prediction log", "Prometheus", "Drift tests", "labels", "Alerts",
                    "Investigate", "retrain", "CI/CD", "Deploy", "the loop starts again"],
+    "scaleout": ["Clients", "nginx", "retries", "Replica 1", "Replica 3 (canary)",
+                 "MODEL_VERSION", "Model registry", "Prometheus", "/metrics", "reload"],
 }  # fmt: skip
 
 

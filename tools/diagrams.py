@@ -216,6 +216,30 @@ DIAGRAMS = (
             Arrow("deploy", "service", "the loop starts again", route="hv"),
         ),
     ),
+    Diagram(
+        name="scaleout",
+        title="Scaling out: nginx in front of replicas of the service, each its own process",
+        boxes=(
+            Box("clients", 0, 1, "Clients", ("many requests", "at once"), "actor"),
+            Box("nginx", 1, 1, "nginx", ("the balancer:", "weights, retries")),
+            Box("r1", 2, 0, "Replica 1", ("uvicorn, one process,", "MODEL_VERSION=1.0.0")),
+            Box("r2", 2, 1, "Replica 2", ("uvicorn, one process,", "MODEL_VERSION=1.0.0")),
+            Box("r3", 2, 2, "Replica 3 (canary)", ("uvicorn, one process,", "MODEL_VERSION=1.1.0")),
+            Box("registry", 3, 0, "Model registry", ("every version,", "signed"), "store"),
+            Box("prometheus", 3, 2, "Prometheus", ("scrapes each", "/metrics"), "check"),
+        ),
+        arrows=(
+            Arrow("clients", "nginx", "/predict"),
+            Arrow("nginx", "r1", "weight 1", route="vh"),
+            Arrow("nginx", "r2", "weight 1"),
+            Arrow("nginx", "r3", "weight 1", route="vh"),
+            Arrow("r1", "registry", "loads"),
+            Arrow("prometheus", "r3", "scrape"),
+        ),
+        groups=(Group("replicas (Kubernetes: a Deployment's pods)", ("r1", "r2", "r3")),),
+        note="A replica taken out (down) or reweighted is one graceful nginx reload; "
+        "a request a dead replica drops is retried on the next.",
+    ),
 )
 
 
