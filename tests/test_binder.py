@@ -70,6 +70,7 @@ def test_apt_installs_exactly_binder_apt_txt_and_no_chromium(dockerfile):
         "mosquitto",
         "mosquitto-clients",
         "prometheus",
+        "nginx",
         "openjdk-17-jre-headless",
     }
     installs = re.findall(
