@@ -1,4 +1,4 @@
-"""On Binder, notebook 02b says that Spark and Airflow are skipped there, and why."""
+"""On Binder, notebooks 02b and 09 say that Spark and Airflow are skipped there, and why."""
 
 from __future__ import annotations
 
@@ -35,3 +35,18 @@ def test_notebook_02b_asks_before_starting_spark_and_airflow():
     assert 'skipped_on_binder("spark")' in setup
     airflow = next(source for source in code if '"dags", "test"' in source)
     assert 'skipped_on_binder("airflow")' in airflow
+
+
+def test_notebook_09_asks_before_starting_a_spark_cluster():
+    notebook = json.loads(
+        (paths.PROJECT_ROOT / "notebooks" / "09_best_practices_and_scaling.ipynb").read_text()
+    )
+    code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    cluster = next(source for source in code if "start_spark_cluster()" in source)
+    guard = cluster.index('skipped_on_binder("spark")')
+    assert guard < cluster.index("start_spark_cluster()")
+
+
+def test_binder_builds_mlserver_s_environment_from_its_pins():
+    post_build = (paths.PROJECT_ROOT / "binder" / "postBuild").read_text()
+    assert "-r requirements-mlserver.txt" in post_build and ".venv-mlserver" in post_build
