@@ -11,7 +11,7 @@ import pytest
 from workshop_lib.store import PredictionStore
 from workshop_lib.support.servers import start_uvicorn
 
-FRESH_ID, OLD_ID = 1_000_000_001, 1_000_000_002
+FRESH_ID, OLD_ID = 1_000_000_001, 5_000_002  # a batch id and a stream id (store.SOURCE_IDS)
 
 
 @pytest.fixture(scope="module")
