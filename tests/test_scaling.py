@@ -6,7 +6,6 @@ Traffic runs the whole time; a request counts as failed for any answer but a pre
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -14,15 +13,14 @@ import time
 
 import httpx
 import pytest
-from helpers import promoted_registry, register_again, require_in_ci
+from helpers import json_applications, promoted_registry, register_again, require_in_ci
 
-from workshop_lib import data
 from workshop_lib.monitoring.ops_metrics import fetch_metrics
 from workshop_lib.scaling.balancer import Upstream, start_balancer
 from workshop_lib.scaling.canary import judge_canary, window
 from workshop_lib.scaling.replicas import rolling_update, start_replica, upstreams_of
 from workshop_lib.scaling.traffic import Traffic
-from workshop_lib.schema import CATEGORIES, EXAMPLE_APPLICATION, FEATURES
+from workshop_lib.schema import EXAMPLE_APPLICATION
 
 pytestmark = pytest.mark.slow
 
@@ -170,11 +168,6 @@ def test_the_balancer_refuses_huge_headers_and_outlasts_slow_clients(registry, t
     assert answer.status_code == 200 and waited < 2.0
 
 
-def varied_applications(n: int = 200) -> list[dict]:
-    frame = data.make_applications(n, seed=2_024)[FEATURES]
-    return json.loads(frame.astype({c: str for c in CATEGORIES}).to_json(orient="records"))
-
-
 @pytest.mark.parametrize("threshold", [None, 0.02], ids=["same model", "declines nearly all"])
 def test_a_canary_is_judged_on_its_metrics_and_a_bad_one_is_rolled_back(
     registry, trained, tmp_path, threshold
@@ -190,7 +183,7 @@ def test_a_canary_is_judged_on_its_metrics_and_a_bad_one_is_rolled_back(
     balancer = start_balancer(
         (Upstream(stable.port, weight=3), Upstream(canary.port, weight=1)), tmp_path / "nginx"
     )
-    bodies = varied_applications()
+    bodies = json_applications(200, seed=2_024)
     try:
         before = {
             port: fetch_metrics(f"http://127.0.0.1:{port}") for port in balancer_ports(balancer)

@@ -25,6 +25,7 @@ from workshop_lib.support.servers import BackgroundServer, free_port, start_serv
 
 GENERATION_PATH = "/__balancer/generation"  # answered by nginx itself: which config is live
 UPSTREAM_HEADER = "X-Upstream"  # which replica answered
+SBIN_NGINX = "/usr/sbin/nginx"
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,9 @@ http {{
 
 def nginx_binary() -> str:
     """The nginx program, or an error that says how to install it."""
-    found = shutil.which("nginx") or next(
-        (path for path in ("/usr/sbin/nginx",) if os.access(path, os.X_OK)), None
-    )
+    found = shutil.which("nginx")
+    if found is None and os.access(SBIN_NGINX, os.X_OK):
+        found = SBIN_NGINX  # Debian's place, off PATH for users other than root
     if found is None:
         raise FileNotFoundError("nginx is not installed: sudo apt-get install nginx")
     return found

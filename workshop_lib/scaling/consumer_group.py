@@ -10,7 +10,6 @@ Each consumer is ``apps.stream_worker``, the chapter 05 worker, as its own proce
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -61,11 +60,6 @@ class ConsumerGroup:
             self.sample_memory()
             time.sleep(0.2)
 
-    def kill(self, name: str) -> None:
-        """SIGKILL one consumer: no clean-up, no acknowledgement of what it holds."""
-        os.kill(self.processes[name].pid, signal.SIGKILL)
-        self.killed.append(name)
-
     def wait(self, timeout: float = 120.0) -> dict[str, dict[str, Any]]:
         """Wait for every consumer to stop; return each survivor's printed summary."""
         deadline = time.monotonic() + timeout
@@ -78,9 +72,8 @@ class ConsumerGroup:
         summaries = {}
         for name, process in self.processes.items():
             output = self.logs[name].read_text()
-            if process.returncode == -signal.SIGKILL:
-                if name not in self.killed:
-                    self.killed.append(name)
+            if process.returncode == -signal.SIGKILL:  # a crash drill: it killed itself
+                self.killed.append(name)
                 continue
             if process.returncode != 0:
                 raise RuntimeError(f"consumer {name} exited with {process.returncode}: {output}")
