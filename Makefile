@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install model lab test lint notebooks lock mutants lab-answers api frontend batch stream pipeline rollback \
+.PHONY: help install model lab test lint notebooks lock mutants lab-answers contention api frontend batch stream pipeline rollback \
 	edge bench reset demo-ready tflite tflite-check fleet \
 	airflow airflow-env airflow-lock book screenshots diagrams mlserver mlserver-env mlserver-lock \
 	replicas
@@ -44,6 +44,9 @@ lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and
 
 test: model lint book  ## lint, the website build and checks, every test and every notebook (nbval)
 	$(BIN)/python -m pytest
+
+contention: model  ## every notebook beside a busy core, then on one core (taskset; ~N min)
+	WORKBOOK_CONTENTION=1 $(BIN)/python -m tools.contention both
 
 lab-answers: model  ## every catalogued lab answer on 20 seeds (make test tries 3; about 10 minutes)
 	LAB_ANSWER_SEEDS=20 $(BIN)/python -m pytest tests/test_lab_answers.py

@@ -1,0 +1,93 @@
+"""Notebook claims: asserted where the machine allows, explained where not, never hidden in CI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from workshop_lib.support import claims
+from workshop_lib.support.claims import ClaimNotShown, Condition, claim, cpu_share
+
+BUSY = "import time\nwhile time.process_time() < {seconds}: pass"
+NOT_HELD = Condition("2 cores free of other programs", False, "other programs kept 1.00 busy")
+
+
+@pytest.fixture
+def ledger(tmp_path, monkeypatch):
+    path = tmp_path / "claims.jsonl"
+    monkeypatch.setenv(claims.LEDGER_VARIABLE, str(path))
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv(claims.CONTENTION_VARIABLE, raising=False)
+    return path
+
+
+def entries(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_true_claim_is_checked_and_recorded(ledger):
+    assert claim("two is more than one", 2 > 1, "2 vs 1") is True
+    assert entries(ledger) == [
+        {"statement": "two is more than one", "holds": True, "shown": "2 vs 1",
+         "checked": True, "needs": None}
+    ]  # fmt: skip
+
+
+def test_a_false_claim_fails_with_what_the_run_showed(ledger):
+    with pytest.raises(ClaimNotShown, match="says: batching helps; this run shows 0.9x"):
+        claim("batching helps", False, "0.9x")
+    held = Condition("1 core free of other programs", True, "others kept 0.02 busy")
+    with pytest.raises(ClaimNotShown, match="and 1 core free of other programs held"):
+        claim("batching helps", False, "0.9x", needs=held)
+
+
+def test_a_claim_whose_condition_failed_is_explained_not_asserted(ledger, capsys):
+    assert claim("a second worker helps", False, "0.66x", needs=NOT_HELD) is False
+    said = capsys.readouterr().out
+    assert "Not checked on this machine: a second worker helps" in said
+    assert "other programs kept 1.00 busy" in said and "This run shows 0.66x" in said
+    assert entries(ledger)[0]["checked"] is False
+
+
+def test_ci_never_sets_a_claim_aside_except_in_the_contention_run(ledger, monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(ClaimNotShown, match="CI must check every claim"):
+        claim("a second worker helps", True, "1.9x", needs=NOT_HELD)
+    monkeypatch.setenv(claims.CONTENTION_VARIABLE, "1")
+    assert claim("a second worker helps", True, "1.9x", needs=NOT_HELD) is False
+
+
+def test_cpu_share_counts_our_children_as_ours():
+    with cpu_share() as share:
+        subprocess.run([sys.executable, "-c", BUSY.format(seconds=1.0)], check=True)
+    assert share.ours >= 0.9, share
+
+
+def test_cpu_share_sees_a_busy_program_that_is_not_ours():
+    # `sh` starts the loop in the background and exits: the loop is no descendant of this test.
+    loop = "exec {python} -c '{code}' &".format(
+        python=sys.executable, code=BUSY.format(seconds=3.0).replace("\n", ";")
+    )
+    subprocess.run(["sh", "-c", loop], check=True)
+    time.sleep(0.2)
+    with cpu_share() as share:
+        time.sleep(1.5)
+    assert share.others_cores > 0.5, share
+    assert not share.needs(share.cores).holds
+
+
+def test_one_allowed_core_cannot_give_two():
+    code = (
+        "from workshop_lib.support.claims import cpu_share\n"
+        "with cpu_share() as share: pass\n"
+        "print(share.cores, share.needs(2).holds, share.needs(2).measured)"
+    )
+    taskset = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", code], capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    assert taskset.stdout.startswith("1 False this process may use 1 core,"), taskset.stdout
