@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 
 from workshop_lib import data
 from workshop_lib.registry import PRODUCTION, Registry
-from workshop_lib.schema import CATEGORIES, FEATURES
 from workshop_lib.store import PredictionStore
 
 # The Debian package of each system program the tests drive (apt.txt lists them for CI and Binder).
@@ -78,8 +76,3 @@ def stored_predictions(url: str) -> pd.DataFrame:
         f"SELECT {BATCH_COLUMNS} FROM predictions ORDER BY application_id"
     )
 
-
-def json_applications(n: int, seed: int) -> list[dict[str, Any]]:
-    """Fresh applications as a client sends them: categories as text, integers as int."""
-    frame = data.make_applications(n, seed=seed)[FEATURES]
-    return json.loads(frame.astype({c: str for c in CATEGORIES}).to_json(orient="records"))
