@@ -7,12 +7,11 @@ backend) and MLServer from its own environment (``make mlserver-env``).
 from __future__ import annotations
 
 import json
-import os
 
 import httpx
 import numpy as np
 import pytest
-from helpers import promoted_registry
+from helpers import promoted_registry, require_in_ci
 
 from workshop_lib import data, schema
 from workshop_lib.scaling import model_server
@@ -23,12 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def mlserver_env():
-    if not model_server.MLSERVER_VENV.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "MLServer's environment is missing, but .ci/run makes it (make mlserver-env)"
-            )
-        pytest.skip("MLServer's environment is missing; create it with: make mlserver-env")
+    require_in_ci("mlserver")
 
 
 def test_mlserver_answers_the_services_probability_to_1e_6(
