@@ -74,8 +74,11 @@ def write_repository(
     return port
 
 
-def start_mlserver(folder: Path, port: int, timeout: float = 120.0) -> BackgroundServer:
-    """Start MLServer on the repository ``folder``; return once the model is ready."""
+def start_mlserver(
+    folder: Path, port: int, timeout: float = 120.0, wait: bool = True
+) -> BackgroundServer:
+    """Start MLServer on the repository ``folder``; return once the model is ready (or at once
+    with ``wait=False``: then ``wait_until_healthy``)."""
     return start_server(
         [str(mlserver_program()), "start", str(folder)],
         name="mlserver",
@@ -84,6 +87,7 @@ def start_mlserver(folder: Path, port: int, timeout: float = 120.0) -> Backgroun
         cwd=folder,
         log_dir=folder,
         timeout=timeout,
+        wait=wait,
     )
 
 

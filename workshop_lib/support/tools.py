@@ -147,10 +147,7 @@ def skip_marked_cells(shell: Any = None) -> None:
 
 
 def status(names: Iterable[str], environ: Mapping[str, str] | None = None) -> str:
-    """One line per tool: found (where) or missing (and how to install it)."""
+    """One line per tool: found, or missing and how to install it."""
     names = list(names)
     absent = missing(names, environ)
-    return "\n".join(
-        f"{name}: {absent[name]}" if name in absent else f"{name}: {locate(name, environ)}"
-        for name in names
-    )
+    return "\n".join(f"{name}: {absent.get(name, 'found')}" for name in names)
