@@ -7,10 +7,14 @@ says Binder's reason. The notebook runs in a real IPython shell here.
 
 from __future__ import annotations
 
+import ast
+import json
+
 import pytest
 from helpers import require_in_ci
 from IPython.core.interactiveshell import InteractiveShell
 
+from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.support import tools
 
 
@@ -94,3 +98,20 @@ def test_on_binder_spark_gives_binders_reason(shell, monkeypatch, capsys):
     monkeypatch.setenv("BINDER_LAUNCH_HOST", "https://mybinder.org/")
     assert shell.run_cell("# needs: spark\nranked = 1\n").success
     assert capsys.readouterr().out.strip() == tools.binder.SKIPPED_ON_BINDER["spark"]
+
+
+def test_every_cell_of_chapter_09_names_the_tools_it_uses():
+    notebook = json.loads(
+        (PROJECT_ROOT / "notebooks" / "09_best_practices_and_scaling.ipynb").read_text()
+    )
+    code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    uses = {
+        "balancer": "nginx",
+        "replicas": "nginx",
+        "mlserver": "mlserver",
+        "spark_cluster": "spark",
+    }
+    for source in code[1:]:  # the setup cell (IPython syntax) only names them
+        names = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
+        needed = {tool for name, tool in uses.items() if name in names}
+        assert needed <= set(tools.needs_of(source)), source[:200]
