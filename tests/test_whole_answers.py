@@ -14,10 +14,13 @@ import signal
 import socket
 import sys
 
+import pytest
+
 from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.scaling.whole_answers import HTTP_PROTOCOL
 from workshop_lib.support.servers import HEAD_LIMITED_PROTOCOL, start_server
 
+pytestmark = pytest.mark.slow  # three servers, each pausing 1 s
 PAUSE_S = 1.0
 REQUEST = b"GET / HTTP/1.1\r\nHost: replica\r\n\r\n"
 
