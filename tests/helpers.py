@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,8 +11,8 @@ import pytest
 
 from workshop_lib import data
 from workshop_lib.registry import PRODUCTION, Registry
-from workshop_lib.schema import CATEGORIES, FEATURES
 from workshop_lib.store import PredictionStore
+from workshop_lib.support import tools
 
 # The Debian package of each system program the tests drive (apt.txt lists them for CI and Binder).
 PACKAGES = {
@@ -31,15 +29,20 @@ PACKAGES = {
 
 
 def require_in_ci(binary: str) -> str:
-    """Path of a system program; skipped here without it (with the command that installs it),
-    failed in CI (``CI=true``), where ``.ci/run`` installs it."""
-    found = shutil.which(binary)
-    if found is None:
+    """Path of a system program or of a ``support.tools`` tool ("nginx", "spark", "mlserver");
+    skipped here without it (with the command that installs it), failed in CI (``CI`` set),
+    where ``.ci/run`` installs it."""
+    if binary in tools.TOOLS:
+        found = tools.locate(binary)
+        install = tools.TOOLS[binary].install
+    else:
+        found = shutil.which(binary)
         install = f"sudo apt-get install {PACKAGES.get(binary, binary)}"
-        if os.environ.get("CI") == "true":
+    if found is None:
+        if tools.in_ci():
             pytest.fail(f"{binary} is not installed, but .ci/run installs it ({install})")
         pytest.skip(f"{binary} is not installed; install it with: {install}")
-    return found
+    return str(found)
 
 
 def register_again(registry: Registry, trained: Any, bump: str = "minor") -> str:
@@ -77,9 +80,3 @@ def stored_predictions(url: str) -> pd.DataFrame:
     return PredictionStore(url).read(
         f"SELECT {BATCH_COLUMNS} FROM predictions ORDER BY application_id"
     )
-
-
-def json_applications(n: int, seed: int) -> list[dict[str, Any]]:
-    """Fresh applications as a client sends them: categories as text, integers as int."""
-    frame = data.make_applications(n, seed=seed)[FEATURES]
-    return json.loads(frame.astype({c: str for c in CATEGORIES}).to_json(orient="records"))

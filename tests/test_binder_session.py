@@ -7,7 +7,7 @@ import json
 import pytest
 
 from workshop_lib import paths
-from workshop_lib.support import binder
+from workshop_lib.support import binder, tools
 
 
 @pytest.mark.parametrize("variable", binder.BINDER_VARIABLES)
@@ -42,9 +42,10 @@ def test_notebook_09_asks_before_starting_a_spark_cluster():
         (paths.PROJECT_ROOT / "notebooks" / "09_best_practices_and_scaling.ipynb").read_text()
     )
     code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    cluster = next(source for source in code if "start_spark_cluster()" in source)
-    guard = cluster.index('skipped_on_binder("spark")')
-    assert guard < cluster.index("start_spark_cluster()")
+    spark = [source for source in code if "spark_cluster" in source]
+    assert spark and all(tools.needs_of(source) == ["spark"] for source in spark)
+    binder_session = {"BINDER_LAUNCH_HOST": "https://mybinder.org/"}
+    assert tools.skip_reason(["spark"], binder_session) == binder.SKIPPED_ON_BINDER["spark"]
 
 
 def test_binder_builds_mlserver_s_environment_from_its_pins():

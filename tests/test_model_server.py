@@ -7,14 +7,13 @@ backend) and MLServer from its own environment (``make mlserver-env``).
 from __future__ import annotations
 
 import json
-import os
 
 import httpx
 import numpy as np
 import pytest
-from helpers import json_applications, promoted_registry
+from helpers import promoted_registry, require_in_ci
 
-from workshop_lib import schema
+from workshop_lib import data, schema
 from workshop_lib.scaling import model_server
 from workshop_lib.support.servers import start_uvicorn
 
@@ -23,12 +22,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def mlserver_env():
-    if not model_server.MLSERVER_VENV.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "MLServer's environment is missing, but .ci/run makes it (make mlserver-env)"
-            )
-        pytest.skip("MLServer's environment is missing; create it with: make mlserver-env")
+    require_in_ci("mlserver")
 
 
 def test_mlserver_answers_the_services_probability_to_1e_6(
@@ -38,7 +32,7 @@ def test_mlserver_answers_the_services_probability_to_1e_6(
     repository = tmp_path / "mlserver"
     port = model_server.write_repository(registry, "1.0.0", repository, max_batch_size=16,
                                          max_batch_time_s=0.002)  # fmt: skip
-    rows = json_applications(40, seed=12_345)
+    rows = data.json_applications(40, seed=12_345)
     env = {"MODEL_REGISTRY": str(registry.root), "PREDICTION_LOG": str(tmp_path / "log.jsonl")}
     with model_server.start_mlserver(repository, port) as mlserver, start_uvicorn(env=env) as api:
         served = httpx.post(f"{api.url}/predict/batch", json={"applications": rows}, timeout=30)
@@ -61,7 +55,7 @@ def test_mlserver_answers_the_services_probability_to_1e_6(
 
 
 def test_a_v2_request_names_each_column_with_its_type():
-    request = model_server.v2_request(json_applications(3, seed=1))
+    request = model_server.v2_request(data.json_applications(3, seed=1))
     types = {item["name"]: item["datatype"] for item in request["inputs"]}
     assert list(types) == schema.FEATURES
     assert types["age"] == "INT64" and types["annual_income"] == "FP64"

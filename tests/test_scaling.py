@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
 
 import httpx
 import pytest
-from helpers import json_applications, promoted_registry, register_again, require_in_ci
+from helpers import promoted_registry, register_again, require_in_ci
 
+from workshop_lib.data import json_applications
 from workshop_lib.monitoring.ops_metrics import fetch_metrics
 from workshop_lib.scaling.balancer import Upstream, start_balancer
 from workshop_lib.scaling.canary import judge_canary, window
 from workshop_lib.scaling.replicas import rolling_update, start_replica, upstreams_of
+from workshop_lib.scaling.slow_clients import half_sent_requests, probe, start_bare_service
 from workshop_lib.scaling.traffic import Traffic
 from workshop_lib.schema import EXAMPLE_APPLICATION
 
@@ -138,16 +139,9 @@ def test_a_canary_gets_its_weights_share_of_the_traffic(registry, tmp_path):
     assert report.share("1.1.0") == pytest.approx(0.10, abs=0.03)
 
 
-def half_sent_request(port: int) -> socket.socket:
-    connection = socket.create_connection(("127.0.0.1", port))
-    connection.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\n")  # never finished
-    return connection
-
-
 def test_the_balancer_refuses_huge_headers_and_outlasts_slow_clients(registry, tmp_path):
     replica = start_replica(replica_env(registry, tmp_path))
     balancer = start_balancer(upstreams_of([replica]), tmp_path / "nginx")
-    slow: list[socket.socket] = []
     try:
         huge = httpx.post(
             f"{balancer.url}/predict",
@@ -155,17 +149,13 @@ def test_the_balancer_refuses_huge_headers_and_outlasts_slow_clients(registry, t
             headers={"X-Padding": "a" * 1_000_000},
             timeout=10,
         )
-        slow = [half_sent_request(balancer.server.port) for _ in range(600)]
-        started = time.perf_counter()
-        answer = httpx.post(f"{balancer.url}/predict", json=EXAMPLE_APPLICATION, timeout=10)
-        waited = time.perf_counter() - started
+        with half_sent_requests(balancer.server, 600):
+            answer = probe(f"{balancer.url}/predict", EXAMPLE_APPLICATION, timeout=10)
     finally:
-        for connection in slow:
-            connection.close()
         balancer.stop()
         replica.stop()
     assert huge.status_code in (400, 431), huge.text[:200]
-    assert answer.status_code == 200 and waited < 2.0
+    assert answer.status == 200 and answer.seconds < 2.0, answer
 
 
 @pytest.mark.parametrize("threshold", [None, 0.02], ids=["same model", "declines nearly all"])
@@ -247,3 +237,12 @@ def test_prometheus_scrapes_every_replica_and_sees_the_one_that_died(registry, t
     assert counted == len(sent)  # every prediction counted once, by the replica that made it
     assert serving == 3  # the balancer spread them: each replica counted some
     assert up == 2
+
+
+def test_half_sent_requests_take_a_bare_uvicorn_with_limit_concurrency_down(registry, tmp_path):
+    with start_bare_service(replica_env(registry, tmp_path), limit_concurrency=50) as bare:
+        before = probe(f"{bare.url}/predict", EXAMPLE_APPLICATION)
+        with half_sent_requests(bare, 100):
+            during = probe(f"{bare.url}/predict", EXAMPLE_APPLICATION)
+        after = probe(f"{bare.url}/predict", EXAMPLE_APPLICATION)
+    assert (before.status, during.status, after.status) == (200, 503, 200), (before, during)

@@ -16,8 +16,10 @@ Three scenarios make drift teachable:
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -195,6 +197,13 @@ def make_applications(
     probability = 1 / (1 + np.exp(-risk_logit(frame, spec.concept_shift)))
     frame[schema.TARGET_COLUMN] = (rng.random(n) < probability).astype("int8")
     return frame
+
+
+def json_applications(n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` fresh applications as a client sends them: JSON objects, categories as text."""
+    frame = make_applications(n, seed=seed)[schema.FEATURES]
+    text = frame.astype({column: str for column in schema.CATEGORIES}).to_json(orient="records")
+    return json.loads(text)
 
 
 def _timestamps(rng: np.random.Generator, n: int, start: str, days: int) -> np.ndarray:

@@ -28,16 +28,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from workshop_lib import batch, paths, schema
+from workshop_lib.support import tools
 from workshop_lib.support.timing import timed
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-JAVA_HINT = (
-    "Spark needs Java 17: install it with `sudo apt-get install openjdk-17-jre-headless` "
-    "(Debian/Ubuntu), `brew install openjdk@17` (macOS) or from https://adoptium.net, "
-    "then check `java -version`"
-)
+JAVA_HINT = f"Spark needs Java 17: install it with {tools.TOOLS['spark'].install}"
 OUTPUT_DIR = paths.RUNTIME_DIR / "batch" / "spark-scored"
 PART_COLUMN = "part"
 SCORED_SCHEMA = "application_id long, probability double, decision string, part string"
@@ -63,10 +60,7 @@ class JavaMissingError(batch.BatchError):
 
 def java_missing() -> str | None:
     """Why Spark cannot start here (with the install command), or None if Java is found."""
-    java_home = os.environ.get("JAVA_HOME")
-    if shutil.which("java") or (java_home and (Path(java_home) / "bin" / "java").exists()):
-        return None
-    return JAVA_HINT
+    return None if tools.locate("spark") else JAVA_HINT
 
 
 def spark_environment() -> dict[str, str]:

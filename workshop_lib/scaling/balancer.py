@@ -10,8 +10,6 @@ processes take new connections, the old ones finish what they hold and exit.
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import subprocess
 import time
@@ -21,11 +19,11 @@ from pathlib import Path
 import httpx
 import psutil
 
+from workshop_lib.support import tools
 from workshop_lib.support.servers import BackgroundServer, free_port, start_server
 
 GENERATION_PATH = "/__balancer/generation"  # answered by nginx itself: which config is live
 UPSTREAM_HEADER = "X-Upstream"  # which replica answered
-SBIN_NGINX = "/usr/sbin/nginx"
 
 
 @dataclass(frozen=True)
@@ -98,12 +96,10 @@ http {{
 
 def nginx_binary() -> str:
     """The nginx program, or an error that says how to install it."""
-    found = shutil.which("nginx")
-    if found is None and os.access(SBIN_NGINX, os.X_OK):
-        found = SBIN_NGINX  # Debian's place, off PATH for users other than root
+    found = tools.locate("nginx")
     if found is None:
-        raise FileNotFoundError("nginx is not installed: sudo apt-get install nginx")
-    return found
+        raise FileNotFoundError(tools.missing(["nginx"])["nginx"])
+    return str(found)
 
 
 class Balancer:

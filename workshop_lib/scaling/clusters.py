@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,37 @@ class Cluster:
     processes: list[BackgroundServer]
     startup_s: float
     scratch: tempfile.TemporaryDirectory[str] = field(repr=False)
+    watcher: threading.Thread | None = field(default=None, repr=False)
+    problem: BaseException | None = field(default=None, repr=False)
+
+    def watch(self, ready: Callable[[], bool], timeout: float, started: float) -> None:
+        """In the background, note when ``ready()`` first holds: ``startup_s`` is the time
+        from ``started`` (``time.monotonic()`` when the processes were started)."""
+
+        def poll() -> None:
+            try:
+                for server in self.processes:  # each JVM's port accepts connections
+                    server.wait_until_healthy(timeout)
+                while not ready():
+                    if time.monotonic() - started > timeout:
+                        raise TimeoutError(f"{self.address} was not ready in {timeout} s")
+                    time.sleep(0.2)
+                self.startup_s = time.monotonic() - started
+            except BaseException as error:  # handed to wait_until_ready
+                self.problem = error
+
+        self.watcher = threading.Thread(target=poll, daemon=True)
+        self.watcher.start()
+
+    def wait_until_ready(self) -> Cluster:
+        """For a cluster started with ``wait=False``: wait until it takes jobs (or stop it and
+        raise why it did not); ``startup_s`` is how long it took to get there."""
+        if self.watcher is not None:
+            self.watcher.join()
+        if self.problem is not None:
+            self.stop()
+            raise self.problem
+        return self
 
     def memory_mb(self) -> float:
         """Memory (PSS) of every process of the cluster, children included (MiB)."""
@@ -88,8 +121,14 @@ def _alive_workers(webui: str) -> int:
         return 0
 
 
-def start_spark_cluster(worker_memory: str = "1g", timeout: float = 90.0) -> Cluster:
-    """A Spark standalone master and one worker (one core), each its own JVM."""
+def start_spark_cluster(
+    worker_memory: str = "1g", timeout: float = 90.0, wait: bool = True
+) -> Cluster:
+    """A Spark standalone master and one worker (one core), each its own JVM.
+
+    With ``wait=False`` both JVMs start and it returns at once (the worker keeps trying to
+    register): the JVMs start while other work runs; ``wait_until_ready`` before a job.
+    """
     if (problem := java_missing()) is not None:
         raise JavaMissingError(problem)
     import pyspark
@@ -99,11 +138,11 @@ def start_spark_cluster(worker_memory: str = "1g", timeout: float = 90.0) -> Clu
     spark_home = Path(pyspark.__file__).parent
     spark_class = str(spark_home / "bin" / "spark-class")
     env = spark_environment() | {"SPARK_HOME": str(spark_home), "SPARK_DAEMON_MEMORY": "256m"}
-    webui_port = free_port()
+    webui = f"http://127.0.0.1:{free_port()}"
     master = start_server(
         [spark_class, "org.apache.spark.deploy.master.Master", "--host", "{host}",
-         "--port", "{port}", "--webui-port", str(webui_port)],
-        name="spark-master", health_path=None, env=env, timeout=timeout,
+         "--port", "{port}", "--webui-port", webui.rsplit(":", 1)[1]],
+        name="spark-master", health_path=None, env=env, timeout=timeout, wait=False,
     )  # fmt: skip
     address = f"spark://{master.host}:{master.port}"
     processes = [master]
@@ -112,15 +151,11 @@ def start_spark_cluster(worker_memory: str = "1g", timeout: float = 90.0) -> Clu
             [spark_class, "org.apache.spark.deploy.worker.Worker", address, "--host", "{host}",
              "--port", "{port}", "--webui-port", str(free_port()), "--cores", "1",
              "--memory", worker_memory, "--work-dir", scratch.name],
-            name="spark-worker", health_path=None, env=env, timeout=timeout,
+            name="spark-worker", health_path=None, env=env, timeout=timeout, wait=False,
         ))  # fmt: skip
-        webui = f"http://{master.host}:{webui_port}"
-        deadline = time.monotonic() + timeout
-        while _alive_workers(webui) < 1:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no Spark worker registered with {address} in {timeout} s")
-            time.sleep(0.2)
     except BaseException:
         Cluster(address, processes, 0.0, scratch).stop()
         raise
-    return Cluster(address, processes, time.monotonic() - started, scratch)
+    cluster = Cluster(address, processes, 0.0, scratch)
+    cluster.watch(lambda: _alive_workers(webui) >= 1, timeout, started)
+    return cluster.wait_until_ready() if wait else cluster

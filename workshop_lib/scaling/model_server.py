@@ -18,22 +18,19 @@ import joblib
 import numpy as np
 
 from workshop_lib import schema
-from workshop_lib.paths import PROJECT_ROOT
 from workshop_lib.registry import Registry
+from workshop_lib.support import tools
 from workshop_lib.support.servers import BackgroundServer, free_port, start_server
 
-MLSERVER_VENV = PROJECT_ROOT / ".venv-mlserver"
 MODEL_NAME = "loan-risk"
 INTEGER_COLUMNS = frozenset(f.name for f in schema.NUMERIC if f.integer)
 
 
 def mlserver_program() -> Path:
     """The ``mlserver`` command of its own environment, or an error saying how to make it."""
-    program = MLSERVER_VENV / "bin" / "mlserver"
-    if not program.exists():
-        raise FileNotFoundError(
-            f"{program} is missing: create its environment with make mlserver-env"
-        )
+    program = tools.locate("mlserver")
+    if program is None:
+        raise FileNotFoundError(tools.missing(["mlserver"])["mlserver"])
     return program
 
 
@@ -77,8 +74,11 @@ def write_repository(
     return port
 
 
-def start_mlserver(folder: Path, port: int, timeout: float = 120.0) -> BackgroundServer:
-    """Start MLServer on the repository ``folder``; return once the model is ready."""
+def start_mlserver(
+    folder: Path, port: int, timeout: float = 120.0, wait: bool = True
+) -> BackgroundServer:
+    """Start MLServer on the repository ``folder``; return once the model is ready (or at once
+    with ``wait=False``: then ``wait_until_healthy``)."""
     return start_server(
         [str(mlserver_program()), "start", str(folder)],
         name="mlserver",
@@ -87,6 +87,7 @@ def start_mlserver(folder: Path, port: int, timeout: float = 120.0) -> Backgroun
         cwd=folder,
         log_dir=folder,
         timeout=timeout,
+        wait=wait,
     )
 
 

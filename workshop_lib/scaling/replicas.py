@@ -1,8 +1,10 @@
 """Replicas of the model service, each its own process on its own port, and how they change.
 
-``rolling_update`` replaces them one at a time: out of the balancer, drained, stopped (uvicorn
-finishes what it holds on SIGTERM), started again on the same port, which loads the version the
-registry now names, and back in. At every moment the others serve, so no request fails.
+A replica writes each answer whole (``whole_answers``), so nginx can retry a request on another
+replica when one is killed mid-answer. ``rolling_update`` replaces them one at a time: out of the
+balancer, drained, stopped (uvicorn finishes what it holds on SIGTERM), started again on the
+same port, which loads the version the registry now names, and back in. At every moment the
+others serve, so no request fails.
 """
 
 from __future__ import annotations
@@ -12,19 +14,31 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from workshop_lib.scaling.balancer import Balancer, Upstream
+from workshop_lib.scaling.whole_answers import HTTP_PROTOCOL
 from workshop_lib.support.servers import BackgroundServer, start_uvicorn
 
 
-def start_replica(env: Mapping[str, str], port: int | None = None) -> BackgroundServer:
-    """One replica of the service (one worker), on ``port`` or a free one."""
-    return start_uvicorn(env=dict(env), port=port, name="replica")
+def start_replica(
+    env: Mapping[str, str], port: int | None = None, wait: bool = True
+) -> BackgroundServer:
+    """One replica of the service (one worker), on ``port`` or a free one.
+
+    ``wait=False`` returns before it answers: start several, then ``wait_until_healthy``.
+    """
+    return start_uvicorn(env=dict(env), port=port, name="replica", http=HTTP_PROTOCOL, wait=wait)
 
 
 def start_replicas(count: int, env: Mapping[str, str]) -> list[BackgroundServer]:
-    """``count`` replicas, started one after another (each loads the model itself)."""
+    """``count`` replicas, started side by side (each loads the model itself)."""
     if count < 1:
         raise ValueError(f"need at least one replica, got {count}")
-    return [start_replica(env) for _ in range(count)]
+    starting = [start_replica(env, wait=False) for _ in range(count)]
+    try:
+        return [replica.wait_until_healthy() for replica in starting]
+    except BaseException:
+        for replica in starting:
+            replica.stop()
+        raise
 
 
 def upstreams_of(replicas: list[BackgroundServer]) -> tuple[Upstream, ...]:

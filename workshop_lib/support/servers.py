@@ -31,6 +31,8 @@ LOG_DIR = paths.RUNTIME_DIR / "logs"
 PID_DIR = paths.RUNTIME_DIR / "servers"
 METRICS_DIR = paths.RUNTIME_DIR / "metrics"  # several workers' shared Prometheus counts
 MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus-client in each worker
+# uvicorn's parser with limits on request heads (workshop_lib/realtime/http_limits.py)
+HEAD_LIMITED_PROTOCOL = "workshop_lib.realtime.http_limits:HeadLimitedProtocol"
 _RUNNING: list[BackgroundServer] = []
 
 
@@ -68,6 +70,7 @@ class BackgroundServer:
     port: int
     log_path: Path
     process: subprocess.Popen = field(repr=False)
+    health_path: str | None = field(default="/health", repr=False)
 
     @property
     def pid_file(self) -> Path:
@@ -85,6 +88,16 @@ class BackgroundServer:
 
     def is_running(self) -> bool:
         return self.process.poll() is None
+
+    def wait_until_healthy(self, timeout: float = 60.0) -> BackgroundServer:
+        """Return once the server answers (for one started with ``wait=False``); a server that
+        fails to is stopped and ``ServerStartError`` shows the end of its log."""
+        try:
+            _wait_until_healthy(self, self.health_path, timeout)
+        except ServerStartError:
+            self.stop()
+            raise
+        return self
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines the server wrote to its log."""
@@ -138,11 +151,13 @@ def start_server(
     cwd: Path | None = None,
     log_dir: Path | None = None,
     timeout: float = 60.0,
+    wait: bool = True,
 ) -> BackgroundServer:
     """Run ``command`` in the background and return once ``health_path`` answers 200.
 
     With ``health_path=None`` (a server that speaks no HTTP, such as an MQTT broker) it returns
-    once the port accepts TCP connections.
+    once the port accepts TCP connections. With ``wait=False`` it returns at once: start several
+    servers, then call each one's ``wait_until_healthy`` (they start side by side).
 
     ``{host}`` and ``{port}`` in the command are filled in (a free port unless one is given).
     Its output goes to ``<log_dir>/<name>-<port>.log`` (``log_dir`` is ``LOG_DIR`` unless given).
@@ -164,7 +179,7 @@ def start_server(
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
-    server = BackgroundServer(name, argv, host, port, log_path, process)
+    server = BackgroundServer(name, argv, host, port, log_path, process, health_path)
     _RUNNING.append(server)
     PID_DIR.mkdir(parents=True, exist_ok=True)
     # The start time tells this process from a later one given the same pid (the command
@@ -172,12 +187,7 @@ def start_server(
     started = psutil.Process(process.pid).create_time()
     record = {"pid": process.pid, "command": argv, "started": started}
     server.pid_file.write_text(json.dumps(record))
-    try:
-        _wait_until_healthy(server, health_path, timeout)
-    except ServerStartError:
-        server.stop()
-        raise
-    return server
+    return server.wait_until_healthy(timeout) if wait else server
 
 
 def _accepts_connections(server: BackgroundServer) -> bool:
@@ -227,21 +237,24 @@ def start_uvicorn(
     timeout: float = 60.0,
     name: str = "api",
     port: int | None = None,
+    http: str = HEAD_LIMITED_PROTOCOL,
+    wait: bool = True,
 ) -> BackgroundServer:
     """Serve an ASGI app (``module:attribute``) with uvicorn on ``port`` or a free one.
 
     Several workers get a fresh, empty folder for their shared metrics (under ``runtime/``)
-    unless ``env`` names one: each worker's ``/metrics`` then sums them all.
+    unless ``env`` names one: each worker's ``/metrics`` then sums them all. ``http`` is the
+    protocol class uvicorn parses requests with; ``wait`` as in ``start_server``.
     """
     env = dict(env or {})
     if workers > 1 and MULTIPROC_ENV_VAR not in env:
         METRICS_DIR.mkdir(parents=True, exist_ok=True)
         env[MULTIPROC_ENV_VAR] = tempfile.mkdtemp(prefix=f"{name}-", dir=METRICS_DIR)
-    command = uvicorn_command(app, workers)
-    return start_server(command, name=name, env=env, timeout=timeout, port=port)
+    command = uvicorn_command(app, workers, http)
+    return start_server(command, name=name, env=env, timeout=timeout, port=port, wait=wait)
 
 
-def uvicorn_command(app: str, workers: int = 1) -> list[str]:
+def uvicorn_command(app: str, workers: int = 1, http: str = HEAD_LIMITED_PROTOCOL) -> list[str]:
     """The documented uvicorn start-up (see apps/api.py), ``{host}`` and ``{port}`` to fill."""
     return [
         sys.executable,
@@ -258,7 +271,7 @@ def uvicorn_command(app: str, workers: int = 1) -> list[str]:
         "--timeout-keep-alive",
         "75",  # longer than clients keep idle connections (see apps/api.py)
         "--http",  # 431 for an oversized request head, 408 for a slow one
-        "workshop_lib.realtime.http_limits:HeadLimitedProtocol",
+        http,
     ]
 
 
