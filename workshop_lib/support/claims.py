@@ -143,8 +143,9 @@ def claim(statement: str, holds: bool, shown: str, needs: Condition | None = Non
                 f"{needs.measured}. Run CI on a machine of its own."
             )
         print(
-            f"Not checked on this machine: {statement}. It needs {needs.name}, and "
-            f"{needs.measured}. This run shows {shown}; the saved output shows a quiet run."
+            f"Not checked on this machine: {statement}. It needs {needs.name}; "
+            f"{needs.measured}. This run shows {shown}; where the condition holds (CI checks it "
+            "on a machine of its own), the claim is checked."
         )
     return checked
 
