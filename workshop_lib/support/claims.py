@@ -131,7 +131,8 @@ def claim(statement: str, holds: bool, shown: str, needs: Condition | None = Non
     hold, the claim is set aside with an explanation (in CI that is a failure, see the module).
     Returns whether the claim was checked.
     """
-    checked = needs is None or needs.holds
+    holds = bool(holds)  # a comparison of numpy or pandas figures gives numpy.bool_
+    checked = needs is None or bool(needs.holds)
     record(statement, holds, shown, needs, checked)
     if checked and not holds:
         condition = f" (and {needs.name} held: {needs.measured})" if needs else ""
