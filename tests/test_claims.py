@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from workshop_lib.support import claims
@@ -35,6 +36,12 @@ def test_a_true_claim_is_checked_and_recorded(ledger):
         {"statement": "two is more than one", "holds": True, "shown": "2 vs 1",
          "checked": True, "needs": None}
     ]  # fmt: skip
+
+
+def test_a_numpy_verdict_is_recorded_as_a_plain_bool(ledger):
+    rates = np.array([82_000.0, 94_000.0, 36_000.0])
+    assert claim("per-row speed is of the same order", rates.max() / rates.min() < 4, "2.6x")
+    assert entries(ledger)[0]["holds"] is True
 
 
 def test_a_false_claim_fails_with_what_the_run_showed(ledger):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from workshop_lib import default_model, paths
@@ -13,6 +15,15 @@ def test_ensure_default_model_keeps_what_serves(registry, capsys):
     assert default_model.ensure_default_model(registry) == registry.stage(PRODUCTION)
     assert registry.versions() == before
     assert "already in" in capsys.readouterr().out
+
+
+def test_paths_are_shown_relative_to_the_workbook_home(registry, capsys, monkeypatch):
+    monkeypatch.setattr(paths, "HOME", registry.root.parent)
+    default_model.ensure_default_model(registry)
+    said = capsys.readouterr().out
+    assert said.endswith(f"(already in {registry.root.name})\n"), said
+    assert paths.shown(registry.root.parent / "runtime" / "x") == "runtime/x"
+    assert paths.shown(Path("/elsewhere/models")) == "/elsewhere/models"  # outside: as given
 
 
 def test_a_chapter_registry_starts_from_production_and_leaves_it_alone(

@@ -131,7 +131,8 @@ def claim(statement: str, holds: bool, shown: str, needs: Condition | None = Non
     hold, the claim is set aside with an explanation (in CI that is a failure, see the module).
     Returns whether the claim was checked.
     """
-    checked = needs is None or needs.holds
+    holds = bool(holds)  # a comparison of numpy or pandas figures gives numpy.bool_
+    checked = needs is None or bool(needs.holds)
     record(statement, holds, shown, needs, checked)
     if checked and not holds:
         condition = f" (and {needs.name} held: {needs.measured})" if needs else ""
@@ -143,8 +144,9 @@ def claim(statement: str, holds: bool, shown: str, needs: Condition | None = Non
                 f"{needs.measured}. Run CI on a machine of its own."
             )
         print(
-            f"Not checked on this machine: {statement}. It needs {needs.name}, and "
-            f"{needs.measured}. This run shows {shown}; the saved output shows a quiet run."
+            f"Not checked on this machine: {statement}. It needs {needs.name}; "
+            f"{needs.measured}. This run shows {shown}; where the condition holds (CI checks it "
+            "on a machine of its own), the claim is checked."
         )
     return checked
 
