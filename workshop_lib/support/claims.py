@@ -123,13 +123,13 @@ def strict(environ: dict[str, str] | None = None) -> bool:
     return variables.get("CI") == "true" and variables.get(CONTENTION_VARIABLE) != "1"
 
 
-def claim(statement: str, holds: bool, shown: str, needs: Condition | None = None) -> bool:
+def claim(statement: str, holds: bool, shown: str, needs: Condition | None = None) -> None:
     """Assert ``statement`` (``holds``: what this run measured says it is true), or explain.
 
     ``shown`` is what the run measured, in the sentence's terms ("1.93x with 2 workers"). Without
     ``needs``, or where it holds, a false claim raises ``ClaimNotShown``. Where ``needs`` does not
     hold, the claim is set aside with an explanation (in CI that is a failure, see the module).
-    Returns whether the claim was checked.
+    Returns nothing, so a cell that ends with a claim shows no stray ``True`` under it.
     """
     holds = bool(holds)  # a comparison of numpy or pandas figures gives numpy.bool_
     checked = needs is None or bool(needs.holds)
@@ -148,7 +148,6 @@ def claim(statement: str, holds: bool, shown: str, needs: Condition | None = Non
             f"{needs.measured}. This run shows {shown}; where the condition holds (CI checks it "
             "on a machine of its own), the claim is checked."
         )
-    return checked
 
 
 def record(statement: str, holds: bool, shown: str, needs: Condition | None, checked: bool) -> None:
