@@ -53,14 +53,14 @@ def ensure_default_model(registry: Registry | None = None, verbose: bool = True)
     if current is not None:
         registry.verify(current)
         if verbose:
-            print(f"production model: version {current} (already in {registry.root})")
+            print(f"production model: version {current} (already in {paths.shown(registry.root)})")
         return current
     started = time.perf_counter()
     version = train_and_register(registry)
     if verbose:
         print(
             f"trained and promoted the default model: version {version} "
-            f"in {time.perf_counter() - started:.1f} s ({registry.root})"
+            f"in {time.perf_counter() - started:.1f} s ({paths.shown(registry.root)})"
         )
     return version
 
