@@ -22,7 +22,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from workshop_lib import signing
+from workshop_lib import paths, signing
 from workshop_lib.registry_files import (
     FILE_MODE,
     MAX_KEY_BYTES,
@@ -153,7 +153,8 @@ def ensure_signing_key(registry_has_versions: bool = False) -> Ed25519PrivateKey
         )
     path = create_signing_key()
     print(
-        f"created a new registry signing key: {path} (private: keep it out of images and "
-        f"repositories); a service verifies with {public_key_path()} ({KEY_FILE_ENV_VAR})"
+        f"created a new registry signing key: {paths.shown(path)} (private: keep it out of "
+        f"images and repositories); a service verifies with {paths.shown(public_key_path())} "
+        f"({KEY_FILE_ENV_VAR})"
     )
     return signing_key()
