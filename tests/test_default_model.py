@@ -44,3 +44,10 @@ def test_a_chapter_registry_starts_from_production_and_leaves_it_alone(
     again = default_model.chapter_registry("ch99")  # a re-run starts clean
     assert not (again.root / "scratch.txt").exists()
     assert registry.stage(PRODUCTION) == serving.version
+
+
+def test_a_path_is_shown_relative_to_the_workbook_home(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "HOME", tmp_path)
+    assert paths.shown(tmp_path / "runtime" / "ch07" / "models") == "runtime/ch07/models"
+    elsewhere = tmp_path.parent / "elsewhere"
+    assert paths.shown(elsewhere) == str(elsewhere)  # outside the home: as it is

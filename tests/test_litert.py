@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import subprocess
 import sys
 
 import numpy as np
 
+from workshop_lib.edge import compression
 from workshop_lib.edge import litert_runtime as lr
 
 
@@ -101,3 +103,22 @@ def test_litert_device_runs_under_128_mib_where_onnxruntime_cannot_load(tmp_path
     assert done.returncode == 1
     assert "onnxruntime cannot be loaded under the 128 MiB address-space cap" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_interpreter_drops_only_the_xnnpack_notice_from_stderr():
+    code = (
+        "import os\n"
+        "from workshop_lib.edge import litert_runtime as lr\n"
+        "lr.LiteRtPredictor(lr.LITERT_DIR / 'student_float32.tflite', 10)\n"
+        "with lr.without_delegate_notice():\n"
+        "    os.write(2, b'anything else stays\\n')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stderr == "anything else stays\n"
+
+
+def test_quantize_drops_only_onnxruntimes_preprocessing_advice(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    compression.quantize(lr.LITERT_DIR / "student_bare.onnx", tmp_path / "int8.onnx")
+    logging.warning("another warning")
+    assert [record.getMessage() for record in caplog.records] == ["another warning"]

@@ -13,12 +13,13 @@ RUNTIME_DIR = HOME / "runtime"  # databases, logs, reports: generated, git-ignor
 
 
 def shown(path: Path) -> str:
-    """``path`` as a learner should read it: relative to the workbook's home when inside it.
+    """``path`` as a notebook prints it: relative to the workbook's home when under it.
 
-    Outputs saved in a notebook then name ``models`` or ``runtime/streaming``, never the
-    temporary home a test run used.
+    The home is a temporary folder in tests and builds; its absolute path means nothing to a
+    reader (and would show on the website), while ``runtime/ch07/models`` does.
     """
+    resolved = Path(path).resolve()
     try:
-        return str(Path(path).resolve().relative_to(HOME.resolve()))
+        return resolved.relative_to(HOME.resolve()).as_posix()
     except ValueError:
         return str(path)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import warnings
@@ -97,11 +98,28 @@ def train_student(
     return student
 
 
+PREPROCESSING_ADVICE = "Please consider to run pre-processing before quantization"
+
+
+def _not_preprocessing_advice(record: logging.LogRecord) -> bool:
+    """onnxruntime's advice to pre-process first: shape inference for image models, not ours."""
+    return not record.getMessage().startswith(PREPROCESSING_ADVICE)
+
+
 def quantize(fp32_path: Path | str, int8_path: Path | str) -> Path:
-    """Dynamic quantization: MatMul/Gemm weights stored as int8, activations quantized per call."""
+    """Dynamic quantization: MatMul/Gemm weights stored as int8, activations quantized per call.
+
+    onnxruntime logs its pre-processing advice on the root logger at every call (a
+    ``WARNING:root:`` line in a notebook); only that message is dropped.
+    """
     int8_path = Path(int8_path)
     int8_path.parent.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(Path(fp32_path), int8_path, weight_type=QuantType.QInt8)
+    root = logging.getLogger()
+    root.addFilter(_not_preprocessing_advice)
+    try:
+        quantize_dynamic(Path(fp32_path), int8_path, weight_type=QuantType.QInt8)
+    finally:
+        root.removeFilter(_not_preprocessing_advice)
     return int8_path
 
 

@@ -16,18 +16,20 @@ one-hot encoding stay outside the model, as string ops would need custom TF Lite
 
 from __future__ import annotations
 
-import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from ai_edge_litert.interpreter import Interpreter
-from onnxruntime.quantization import QuantType, quantize_dynamic
 from sklearn.metrics import roc_auc_score
 
 from workshop_lib import paths
-from workshop_lib.edge import onnx_export
+from workshop_lib.edge import compression, onnx_export
 from workshop_lib.support import benchmarking
 
 LITERT_DIR = paths.DATA_DIR / "litert"
@@ -37,6 +39,30 @@ TFLITE_FILES = ("student_float32.tflite", "student_dynamic_int8.tflite", "studen
 def load_student_data() -> dict[str, np.ndarray]:
     """Weights, calibration sample, probe rows, labels and scikit-learn's probabilities."""
     return dict(np.load(LITERT_DIR / "student_weights.npz"))
+
+
+DELEGATE_NOTICE = b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n"
+
+
+@contextmanager
+def without_delegate_notice() -> Iterator[None]:
+    """Drop LiteRT's XNNPACK notice, which its C++ code writes to file descriptor 2.
+
+    The first interpreter a process allocates prints it, and a notebook would keep it as a
+    stderr box; anything else written to descriptor 2 meanwhile is passed on unchanged.
+    """
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            rest = caught.read().replace(DELEGATE_NOTICE, b"")
+            if rest:
+                os.write(2, rest)
 
 
 class LiteRtPredictor:
@@ -52,7 +78,8 @@ class LiteRtPredictor:
             self.interpreter.get_output_details()[0],
         )
         self.interpreter.resize_tensor_input(self.input["index"], [batch, self.input["shape"][1]])
-        self.interpreter.allocate_tensors()
+        with without_delegate_notice():
+            self.interpreter.allocate_tensors()
         self.clipped = 0  # input values outside the int8 range, since creation
         self.fell_back = 0  # rows scored by the fallback instead, since creation
 
@@ -132,15 +159,7 @@ class OrtBare:
 def ort_int8(folder: Path) -> Path:
     """onnxruntime's dynamic quantization of the bare network, written into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "student_bare_int8.onnx"
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # its "consider pre-processing" advice is for image models
-    try:
-        quantize_dynamic(LITERT_DIR / "student_bare.onnx", target, weight_type=QuantType.QInt8)
-    finally:
-        root.setLevel(level)
-    return target
+    return compression.quantize(LITERT_DIR / "student_bare.onnx", folder / "student_bare_int8.onnx")
 
 
 @dataclass
