@@ -41,11 +41,49 @@ def test_a_chapter_has_the_workbook_shape(path):
     first = notebook.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name.split('_')[0]}")
     text = markdown(notebook)
-    for section in ("Learning goals|You will learn", "Prerequisites", "Recap"):
+    for section in ("You will learn to", "Prerequisites", "Recap"):
         assert re.search(section, text), f"{path.name} has no '{section}' section"
     assert any("check(" in cell.source for cell in notebook.cells if cell.cell_type == "code"), (
         f"{path.name} has no self-checking exercise"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_a_chapter_opens_and_closes_with_the_template(path):
+    """Title, summary, neighbours, You will learn to, Prerequisites, Time, Contents; Next: last."""
+    notebook = read(path)
+    opening = notebook.cells[0].source
+    blocks = [block.split("\n")[0] for block in re.split(r"\n\s*\n", opening)]
+    assert blocks[0].startswith(f"# {path.name.split('_')[0]} · ")
+    assert blocks[1].startswith("*"), f"{path.name}: a one-line summary in italics or bold"
+    assert "Next: " in blocks[2] and ("[Contents]" in blocks[2] or path.name.startswith("00"))
+    for label in ("**You will learn to**", "**Prerequisites:**", "**Contents**"):
+        assert any(block.startswith(label) for block in blocks), f"{path.name} lacks {label}"
+    assert "**Time:**" in opening, f"{path.name} gives no time"
+    sections = [
+        heading
+        for cell in notebook.cells[1:]
+        if cell.cell_type == "markdown"
+        for heading in re.findall(r"^## (.+)$", cell.source, re.MULTILINE)
+    ]
+    listed = opening.split("**Contents**\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    expected = ["- " + re.sub(r"^(\d+)\. ", r"\1 · ", heading) for heading in sections]
+    assert listed == expected, f"{path.name}: Contents does not list its sections"
+    closing = notebook.cells[-1].source.rstrip().splitlines()[-1]
+    assert closing.startswith("**Next:** "), f"{path.name} does not end with **Next:**"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+def test_code_lines_fit_the_website(path):
+    """At most 88 characters, so no line of code hides behind a scrollbar on the website."""
+    long = [
+        line
+        for cell in read(path).cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if len(line) > 88
+    ]
+    assert long == [], f"{path.name}: {len(long)} code lines over 88 characters"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)

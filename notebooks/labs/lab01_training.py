@@ -14,7 +14,6 @@ Check it in the notebook with ``check_lab("01")``.
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
-
 from workshop_lib import schema  # noqa: F401  (you will need it)
 
 

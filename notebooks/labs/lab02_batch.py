@@ -16,7 +16,6 @@ scoring.score_batch(loaded, frame). Check it with ``check_lab("02")``.
 """
 
 import pandas as pd
-
 from workshop_lib import batch, scoring  # noqa: F401  (you will need them)
 from workshop_lib.registry import Registry  # noqa: F401
 

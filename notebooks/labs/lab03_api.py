@@ -18,7 +18,6 @@ Check it with ``check_lab("03")``.
 
 import pandas as pd  # noqa: F401  (you will need it)
 from fastapi import FastAPI
-
 from workshop_lib import schema, scoring  # noqa: F401
 from workshop_lib.registry import LoadedModel
 

@@ -17,7 +17,6 @@ st.metric("Default probability", f"{p:.1%}"). Check it with ``check_lab("04")``.
 
 import pandas as pd  # noqa: F401  (you will need it)
 import streamlit as st
-
 from workshop_lib import paths, schema  # noqa: F401
 from workshop_lib.registry import Registry
 

@@ -21,7 +21,6 @@ Check it with ``check_lab("05")``.
 from typing import Any
 
 import pandas as pd  # noqa: F401  (you will need it)
-
 from workshop_lib import scoring  # noqa: F401  (you will need it)
 from workshop_lib.registry import LoadedModel
 from workshop_lib.store import utc_now  # noqa: F401

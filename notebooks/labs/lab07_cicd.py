@@ -18,7 +18,6 @@ Outcome(name, passed, reason). Check it with ``check_lab("07")``.
 
 import pandas as pd
 from sklearn.metrics import roc_auc_score  # noqa: F401  (you will need it)
-
 from workshop_lib import schema  # noqa: F401
 from workshop_lib.cicd.outcomes import Outcome
 

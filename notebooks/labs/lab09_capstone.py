@@ -20,7 +20,6 @@ Check it with ``check_lab("09")``.
 """
 
 import pandas as pd
-
 from workshop_lib import data, training  # noqa: F401  (you will need them)
 from workshop_lib.registry import Registry
 
