@@ -94,13 +94,16 @@ class Blurred:
         return np.column_stack([1 - blurred, blurred])
 
 
-def blurred_to(base: Any, holdout: pd.DataFrame, target: float, seed: int) -> Blurred:
-    """A ``Blurred`` copy of ``base`` whose holdout ROC AUC is ``target`` (within 0.001)."""
+def blurred_to(
+    base: Any, holdout: pd.DataFrame, target: float, seed: int, within: float = 0.001
+) -> Blurred:
+    """A ``Blurred`` copy of ``base`` whose holdout ROC AUC is ``target`` (give or take
+    ``within``)."""
     low, high = 0.0, 20.0
     for _ in range(60):
         model = Blurred(base, (low + high) / 2, seed)
         auc = holdout_auc(model, holdout)
-        if abs(auc - target) <= 0.001:
+        if abs(auc - target) <= within:
             return model
         low, high = (model.sigma, high) if auc > target else (low, model.sigma)
     raise ValueError(f"no noise level gives ROC AUC {target:.3f} (last {auc:.3f})")
