@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from workshop_lib.exercises.core import CheckResult
+from workshop_lib.labs import shared
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "labs"
 
@@ -105,15 +106,16 @@ def check_lab(lab_id: str, path: Path | str | None = None, seed: int | None = No
             f"lab {lab_id}", None, f"{lab.prompt} Edit {path.name} (replace every `...`).", lab.hint
         )
     seed = secrets.randbelow(2**31) if seed is None else seed
-    if lab.page:
-        return run_checker(lab, path, seed)
-    try:
-        module = load_learner_file(path)
-    except Exception as error:  # a syntax error in the learner's file is a failed check
-        return CheckResult(
-            f"lab {lab_id}", False, f"{path.name} does not import: {error!r}", lab.hint
-        )
-    return run_checker(lab, module, seed)
+    with shared.decoy_default_registry():  # no lab's answer may use the default registry
+        if lab.page:
+            return run_checker(lab, path, seed)
+        try:
+            module = load_learner_file(path)
+        except Exception as error:  # a syntax error in the learner's file is a failed check
+            return CheckResult(
+                f"lab {lab_id}", False, f"{path.name} does not import: {error!r}", lab.hint
+            )
+        return run_checker(lab, module, seed)
 
 
 def lab_solution(lab_id: str) -> None:

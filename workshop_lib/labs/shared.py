@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from workshop_lib import data, schema, training
+from workshop_lib import data, paths, schema, training
 from workshop_lib.registry import LoadedModel, Registry
+
+DECOY_SEED = 424_242  # the default registry's model during a check: no lab's own model
 
 
 def throwaway_registry(prefix: str) -> Registry:
@@ -69,6 +73,20 @@ def trained_model(
     registry = throwaway_registry("model")
     shutil.copytree(_trained_registry(seed, rows, threshold, versions), registry.root)
     return registry, registry.load()
+
+
+@contextlib.contextmanager
+def decoy_default_registry() -> Iterator[Path]:
+    """Meanwhile the default registry (``paths.MODELS_DIR``) is a fresh one whose production
+    is another model, version 1.0.0: code that reads the default registry instead of the model
+    or registry it was handed gets that model, in a fresh home as after ``make model``."""
+    registry, _ = trained_model(DECOY_SEED, rows=2_000)
+    saved = paths.MODELS_DIR
+    paths.MODELS_DIR = registry.root
+    try:
+        yield registry.root
+    finally:
+        paths.MODELS_DIR = saved
 
 
 def holdout_auc(model: Any, holdout: pd.DataFrame) -> float:
