@@ -89,12 +89,19 @@ def tables(seed: int) -> tuple[float, pd.DataFrame, list[tuple[str, pd.DataFrame
     no_category.loc[rng.choice(ROWS, 30, replace=False), "purpose"] = None
     beyond = good.copy()
     beyond.loc[rng.choice(ROWS, 30, replace=False), "age"] = 150
+    above = []  # every other numeric column above its range (a range check that skips one)
+    for feature in schema.NUMERIC[1:]:
+        table = good.copy()
+        value = feature.maximum + (1 if feature.integer else 0.01)
+        table.loc[rng.choice(ROWS, 5, replace=False), feature.name] = value
+        above.append((f"{feature.name} of {value:g} (above its range)", table))
     stopped = [
         ("a weaker candidate (ROC AUC between the floor and production's)", weaker),
         ("missing credit scores", holey),
         ("missing loan purposes", no_category),
         ("ages of 150", beyond),
         ("shuffled labels", shuffled),
+        *above,
     ]
     return threshold, holdout, stopped, good
 
