@@ -65,7 +65,11 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     try:
         shared.register(registry, model, train_frame, "lab01")
     except RegistryError as error:
-        return False, f"the registry refused your model: {error}"
+        return False, (
+            f"the registry refused your model ({error}): it loads only the types it trusts, "
+            "so build the pipeline from scikit-learn's own transformers and estimators (a "
+            "function of your own, e.g. in a FunctionTransformer, is code it will not load)"
+        )
     loaded = registry.load()
     try:
         auc = shared.holdout_auc(loaded.model, holdout)
@@ -95,7 +99,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         return False, (
             f"ROC AUC {auc:.3f}, but a model trained on the same table with the labels of all "
             f"rows after the first {keep:,} flipped predicts exactly the same: train_model "
-            "learns from only part of train_frame; fit on all of it"
+            "learns from only part of train_frame, or none of it; fit on all of it"
         )
     return True, (
         f"trained on {TRAIN_ROWS:,} rows, registered as {loaded.version}, ROC AUC {auc:.3f} on "
