@@ -153,6 +153,11 @@ def test_04_1_a_count_floor_and_plus_one_fail():
     accepted("04.1", lambda rows, m: -(-rows // m))
 
 
+def test_04_1_round_and_at_least_one_call_fail_on_every_draw():
+    refused("04.1", lambda rows, m: round(rows / m), "cannot carry every row")
+    refused("04.1", lambda rows, m: max(1, math.ceil(rows / m)), "one call fewer")
+
+
 def test_04_2_the_printed_path_and_plain_concatenation_fail():
     refused("04.2", "/user/ada-123/proxy/8501/", "pass your function proxied_path")
     refused("04.2", lambda prefix, port: f"{prefix}proxy/{port}/", "one slash between parts")
