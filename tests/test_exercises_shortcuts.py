@@ -153,6 +153,16 @@ def test_04_1_a_count_floor_and_plus_one_fail():
     accepted("04.1", lambda rows, m: -(-rows // m))
 
 
+def test_02_1_memory_without_the_index_fails_on_every_draw():
+    refused(
+        "02.1",
+        lambda sample, mb: (
+            mb * 1e6 / (sample.memory_usage(index=False, deep=True).sum() / len(sample))
+        ),
+        "MB partitions",
+    )
+
+
 def test_04_1_round_and_at_least_one_call_fail_on_every_draw():
     refused("04.1", lambda rows, m: round(rows / m), "cannot carry every row")
     refused("04.1", lambda rows, m: max(1, math.ceil(rows / m)), "one call fewer")
