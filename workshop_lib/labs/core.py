@@ -86,10 +86,17 @@ def load_learner_file(path: Path) -> ModuleType:
     return module
 
 
+class Refusal(Exception):
+    """A checker's verdict raised from deep inside it (the answer returned something unusable):
+    reported as its message, not as "your code raised"."""
+
+
 def run_checker(lab: Lab, answer: Any, seed: int) -> CheckResult:
     """Run the checker; an error in the learner's code is a failed check that names the error."""
     try:
         passed, message = lab.checker(answer, seed)
+    except Refusal as refusal:
+        passed, message = False, str(refusal)
     except Exception as error:  # the learner's code may raise anything: report it, do not crash
         passed, message = False, f"your code raised {type(error).__name__}: {error}"
     return CheckResult(f"lab {lab.id}", passed, f"{message} (seed {seed})", lab.hint)

@@ -20,7 +20,7 @@ import pandas as pd
 from workshop_lib import data, schema, training
 from workshop_lib.cicd.outcomes import Outcome
 from workshop_lib.labs import shared
-from workshop_lib.labs.core import Lab, fresh_seed, register
+from workshop_lib.labs.core import Lab, Refusal, fresh_seed, register
 
 MIN_AUC, MAX_DROP = 0.70, 0.01
 # words a failed check's reason uses for each kind of problem (or the column's own name)
@@ -155,9 +155,7 @@ def gate_cases(
 def _outcome_of(function: Callable[..., object], what: str, *args: object) -> Outcome:
     outcome = function(*args)
     if not isinstance(outcome, Outcome):
-        raise TypeError(
-            f"on {what} your function returned {type(outcome).__name__}, not an Outcome"
-        )
+        raise Refusal(f"on {what} your function returned {type(outcome).__name__}, not an Outcome")
     return outcome
 
 
