@@ -61,9 +61,9 @@ def corruptions(frame: pd.DataFrame, seed: int) -> list[tuple[str, pd.DataFrame,
         table.loc[where, column] = np.nan if numeric else None
         what = f"{len(where)} missing value(s) of {column}"
         broken.append((what, table, (column, *SAYS["missing"])))
-    table, where = frame.copy(), int(rng.integers(1, len(frame)))
-    table.loc[where, schema.ID_COLUMN] = int(frame[schema.ID_COLUMN].iloc[0])  # once, not row 0
-    broken.append((f"1 repeated application id (row {where})", table, SAYS["ids"]))
+    table, row = frame.copy(), int(rng.integers(1, len(frame)))
+    table.loc[row, schema.ID_COLUMN] = int(frame[schema.ID_COLUMN].iloc[0])  # once, not row 0
+    broken.append((f"1 repeated application id (row {row})", table, SAYS["ids"]))
     return broken
 
 
