@@ -257,6 +257,8 @@ def test_07_1_a_wrong_share_a_wrong_ratio_and_the_median_fail():
         return Outcome("loan_to_income", share <= 0.01, f"{share:.1%}")
 
     refused("07.1", median_check, "hidden table with")
+    # an inverted ratio fails the clean table first: the message reads as English
+    refused("07.1", share_check(0.01, times=0.2), "fails a hidden table with nothing wrong")
 
 
 def test_07_2_a_floor_between_the_printed_numbers_fails():
