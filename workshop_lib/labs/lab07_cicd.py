@@ -169,7 +169,14 @@ def _check_tables(module: ModuleType, seed: int) -> str | None:
         if not outcome.passed:
             return f"your data check fails {what}: {outcome.reason}"
     for what, table, words in corruptions(clean, fresh_seed(seed, 2)):
-        outcome = _outcome_of(module.check_table, what, table)
+        given = table.copy()
+        outcome = _outcome_of(module.check_table, what, given)
+        if not given.equals(table):
+            return (
+                f"your data check changed the table it was handed ({what}: {len(table):,} rows "
+                f"went in, {len(given):,} are left, or values changed): a check reads the "
+                "table, it does not clean it"
+            )
         if outcome.passed:
             return f"your data check passes a table with {what}"
         reason = str(outcome.reason).lower()
