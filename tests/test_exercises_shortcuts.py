@@ -153,6 +153,21 @@ def test_04_1_a_count_floor_and_plus_one_fail():
     accepted("04.1", lambda rows, m: -(-rows // m))
 
 
+def test_02_1_memory_without_the_index_fails_on_every_draw():
+    refused(
+        "02.1",
+        lambda sample, mb: (
+            mb * 1e6 / (sample.memory_usage(index=False, deep=True).sum() / len(sample))
+        ),
+        "MB partitions",
+    )
+
+
+def test_04_1_round_and_at_least_one_call_fail_on_every_draw():
+    refused("04.1", lambda rows, m: round(rows / m), "cannot carry every row")
+    refused("04.1", lambda rows, m: max(1, math.ceil(rows / m)), "one call fewer")
+
+
 def test_04_2_the_printed_path_and_plain_concatenation_fail():
     refused("04.2", "/user/ada-123/proxy/8501/", "pass your function proxied_path")
     refused("04.2", lambda prefix, port: f"{prefix}proxy/{port}/", "one slash between parts")
@@ -242,6 +257,8 @@ def test_07_1_a_wrong_share_a_wrong_ratio_and_the_median_fail():
         return Outcome("loan_to_income", share <= 0.01, f"{share:.1%}")
 
     refused("07.1", median_check, "hidden table with")
+    # an inverted ratio fails the clean table first: the message reads as English
+    refused("07.1", share_check(0.01, times=0.2), "fails a hidden table with nothing wrong")
 
 
 def test_07_2_a_floor_between_the_printed_numbers_fails():

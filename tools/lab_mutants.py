@@ -4,7 +4,10 @@
     .venv/bin/python -m tools.lab_mutants 05 07 -v   # some labs, listing each survivor
 
 Cosmic Ray's mutation operators (every core operator, plus its VariableReplacer on each
-function parameter: "a parameter ignored") make the mutants of
+function parameter; ``ParameterSwap``: each use of a parameter, in any statement, replaced by
+another parameter of its function: "a parameter ignored", "arguments mixed up"; and
+``DropKeyword``: one keyword argument of a call left out, "a setting left at its default")
+make the mutants of
 ``workshop_lib/labs/reference/labNN_*.py``; each mutant is written as the learner's file and
 checked with ``check_lab`` on ``SEEDS``. A mutant is killed when one seed refuses it, survives
 when every seed accepts it. Survivors that behave exactly like the reference are listed, each
@@ -31,7 +34,7 @@ from cosmic_ray.ast import ast_nodes, get_ast
 from cosmic_ray.mutating import mutate_code
 from cosmic_ray.operators.operator import Operator
 from cosmic_ray.operators.variable_replacer import VariableReplacer
-from parso.python.tree import Function
+from parso.python.tree import Function, Name
 
 from workshop_lib.labs import LABS, check_lab
 
@@ -64,6 +67,74 @@ class _VariableReplacer(VariableReplacer):
         return self._flatten_expr(getattr(rhs, "children", [rhs]))
 
 
+class ParameterSwap(Operator):
+    """Each use of parameter ``cause`` inside function ``function`` becomes ``effect``, another
+    of its parameters: a learner who passes the wrong argument or ignores one. Cosmic Ray's
+    VariableReplacer reaches only assignments, so a parameter used in a bare call, a return or
+    a condition (lab 06's ``quantize_dynamic(fp32_path, int8_path)``) was never mutated."""
+
+    def __init__(self, function: str, cause: str, effect: str):
+        self.function, self.cause, self.effect = function, cause, effect
+
+    def mutation_positions(self, node: object) -> Iterator[tuple[object, object]]:
+        if (
+            isinstance(node, Name)
+            and node.value == self.cause
+            and not node.is_definition()
+            and getattr(node.get_previous_sibling(), "value", None) != "."  # not obj.cause
+            and getattr(node.get_next_sibling(), "value", None) != "="  # not f(cause=...)
+        ):
+            function = node.search_ancestor("funcdef")
+            if isinstance(function, Function) and function.name.value == self.function:
+                yield (node.start_pos, node.end_pos)
+
+    def mutate(self, node: object, index: int) -> object:
+        assert isinstance(node, Name)
+        node.value = self.effect
+        return node
+
+    @classmethod
+    def examples(cls) -> tuple[()]:
+        return ()
+
+
+def _is_keyword(node: object) -> bool:
+    children = getattr(node, "children", [])
+    return getattr(node, "type", "") == "argument" and getattr(children[1], "value", "") == "="
+
+
+class DropKeyword(Operator):
+    """One keyword argument of a call left out (``f(x, weight_type=...)`` -> ``f(x)``)."""
+
+    @staticmethod
+    def _keywords(node: object) -> list[int]:
+        children = getattr(node, "children", [])
+        kind = getattr(node, "type", "")
+        if kind == "arglist" or (kind == "trailer" and children[0].value == "("):
+            return [i for i, child in enumerate(children) if _is_keyword(child)]
+        return []
+
+    def mutation_positions(self, node: object) -> Iterator[tuple[object, object]]:
+        children = [node.children[i] for i in self._keywords(node)]  # type: ignore[attr-defined]
+        yield from [(child.start_pos, child.end_pos) for child in children]  # before mutate()
+
+    def mutate(self, node: object, index: int) -> object:
+        i = self._keywords(node)[index]
+        children = node.children  # type: ignore[attr-defined]
+        if node.type == "trailer":  # type: ignore[attr-defined]
+            drop = {i}  # f(x=1) -> f()
+        elif i + 1 < len(children) and children[i + 1].value == ",":
+            drop = {i, i + 1}  # the argument and the comma after it
+        else:
+            drop = {i - 1, i}  # the last argument and the comma before it
+        node.children = [c for j, c in enumerate(children) if j not in drop]  # type: ignore[attr-defined]
+        return node
+
+    @classmethod
+    def examples(cls) -> tuple[()]:
+        return ()
+
+
 class Timeout(BaseException):
     """A mutant that runs too long (a BaseException: the checker's ``except Exception`` lets
     it through)."""
@@ -74,16 +145,20 @@ def _operators(source: str) -> Iterator[tuple[str, Operator]]:
         operator_class = cosmic_ray.plugins.get_operator(name)
         if not operator_class.arguments():
             yield name, operator_class()
-    parameters = sorted(
-        {
-            param.name.value
-            for node in ast_nodes(get_ast(source))
-            if isinstance(node, Function)
-            for param in node.get_params()
-        }
-    )
-    for parameter in parameters:
+    functions = {
+        node.name.value: [param.name.value for param in node.get_params()]
+        for node in ast_nodes(get_ast(source))
+        if isinstance(node, Function)
+    }
+    yield "DropKeyword", DropKeyword()
+    for parameter in sorted({name for params in functions.values() for name in params}):
         yield f"core/VariableReplacer({parameter})", _VariableReplacer(parameter)
+    for function, params in sorted(functions.items()):
+        for cause in params:
+            for effect in params:
+                if effect != cause:
+                    name = f"ParameterSwap({function}: {cause} -> {effect})"
+                    yield name, ParameterSwap(function, cause, effect)
 
 
 def _changed_lines(before: str, after: str) -> tuple[str, str]:
@@ -99,15 +174,16 @@ def _changed_lines(before: str, after: str) -> tuple[str, str]:
 def mutants(path: Path) -> list[Mutant]:
     """Every mutant Cosmic Ray's operators make of the file at ``path`` (no duplicates)."""
     source = path.read_text()
+    nodes = list(ast_nodes(get_ast(source)))
     found: dict[tuple[str, str, str], Mutant] = {}
     for name, operator in _operators(source):
-        occurrence = 0
-        while True:
+        # parse again only where the operator applies (most of them apply nowhere)
+        places = sum(1 for node in nodes for _ in operator.mutation_positions(node))
+        for occurrence in range(places):
             random.seed(f"{path.name}:{name}:{occurrence}")  # VariableReplacer draws a number
             code = mutate_code(source, operator, occurrence)
             if code is None:
                 break
-            occurrence += 1
             line, mutated = _changed_lines(source, code)
             if line == mutated:
                 continue  # only spacing changed

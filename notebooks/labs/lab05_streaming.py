@@ -4,7 +4,8 @@ Write ``process_batch(batch, requests, store, model)``. ``batch`` is what
 ``requests.get_batch(...)`` handed out: a list of ``(entry_id, event)`` pairs, each event with
 ``event.event_id`` (the application id) and ``event.application`` (the form fields). Score the
 events with ``model``, write one prediction per event to ``store`` (a PredictionStore: the
-columns of workshop_lib.store.PREDICTION_COLUMNS; ``utc_now()`` gives ``scored_at``),
+columns of workshop_lib.store.PREDICTION_COLUMNS; ``utc_now()`` gives ``scored_at``,
+``run_id`` names the run, any non-empty text such as "lab-05", and ``source`` is "stream"),
 then acknowledge the entries with ``requests.ack``.
 
 The checker feeds a few hundred fresh events through your function with the real in-process

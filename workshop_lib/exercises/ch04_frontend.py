@@ -11,13 +11,17 @@ from workshop_lib.exercises.core import Exercise, needs_function, register
 
 # 04.1: how many batch calls a CSV upload takes --------------------------------------------------
 def _calls_cases(seed: int) -> list[tuple[int, int]]:
-    """A remainder, an exact multiple, and a file smaller than one call."""
+    """Remainders under and over half a call, an exact multiple, a file smaller than half a
+    call, and an empty file (no call): round() and max(1, ...) fail on every draw."""
     rng = random.Random(seed)
     max_rows = rng.choice([100, 250, 500, 1_000, 2_000])
+    half = max_rows // 2
     return [
-        (max_rows * rng.randint(2, 40) + rng.randint(1, max_rows - 1), max_rows),
+        (max_rows * rng.randint(2, 40) + rng.randint(1, half - 1), max_rows),
+        (max_rows * rng.randint(2, 40) + rng.randint(half + 1, max_rows - 1), max_rows),
         (max_rows * rng.randint(2, 40), max_rows),
-        (rng.randint(1, max_rows - 1), max_rows),
+        (rng.randint(1, half - 1), max_rows),
+        (0, max_rows),
     ]
 
 

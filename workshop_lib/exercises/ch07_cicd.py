@@ -47,7 +47,7 @@ def _hidden_tables(seed: int) -> dict[str, tuple[object, bool]]:
     poor = (income < income.quantile(0.4)).to_numpy()
     rich = (income > income.quantile(0.8)).to_numpy()
     return {
-        "a clean table": (clean, True),
+        "nothing wrong": (clean, True),
         "0.3% of loans at 6x the income": (_big_loans(clean, 0.003, rng), True),
         "0.7% of loans at 5.5x the income": (_big_loans(clean, 0.007, rng, 5.5), True),
         "incomes in thousands": (corrupt(clean, "units"), False),

@@ -90,8 +90,9 @@ register(
         id="09.1",
         prompt=(
             "Capacity planning: write workers_needed(peak_requests_per_s, "
-            "per_worker_requests_per_s, headroom) -> int: how many workers serve the peak when "
-            "one worker serves `per_worker_requests_per_s`, keeping `headroom` (0.3 = 30%) spare."
+            "per_worker_requests_per_s, headroom) -> int: how many workers, each serving "
+            "`per_worker_requests_per_s`, carry the peak plus `headroom` on top of it (0.3 = 30% "
+            "more than the peak)."
         ),
         hint="the peak plus its headroom, divided by one worker's rate, rounded up (math.ceil)",
         checker=_check_capacity,

@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from workshop_lib.exercises.core import CheckResult
+from workshop_lib.labs import shared
 
 LAB_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "labs"
 
@@ -85,10 +86,17 @@ def load_learner_file(path: Path) -> ModuleType:
     return module
 
 
+class Refusal(Exception):
+    """A checker's verdict raised from deep inside it (the answer returned something unusable):
+    reported as its message, not as "your code raised"."""
+
+
 def run_checker(lab: Lab, answer: Any, seed: int) -> CheckResult:
     """Run the checker; an error in the learner's code is a failed check that names the error."""
     try:
         passed, message = lab.checker(answer, seed)
+    except Refusal as refusal:
+        passed, message = False, str(refusal)
     except Exception as error:  # the learner's code may raise anything: report it, do not crash
         passed, message = False, f"your code raised {type(error).__name__}: {error}"
     return CheckResult(f"lab {lab.id}", passed, f"{message} (seed {seed})", lab.hint)
@@ -105,15 +113,16 @@ def check_lab(lab_id: str, path: Path | str | None = None, seed: int | None = No
             f"lab {lab_id}", None, f"{lab.prompt} Edit {path.name} (replace every `...`).", lab.hint
         )
     seed = secrets.randbelow(2**31) if seed is None else seed
-    if lab.page:
-        return run_checker(lab, path, seed)
-    try:
-        module = load_learner_file(path)
-    except Exception as error:  # a syntax error in the learner's file is a failed check
-        return CheckResult(
-            f"lab {lab_id}", False, f"{path.name} does not import: {error!r}", lab.hint
-        )
-    return run_checker(lab, module, seed)
+    with shared.decoy_default_registry():  # no lab's answer may use the default registry
+        if lab.page:
+            return run_checker(lab, path, seed)
+        try:
+            module = load_learner_file(path)
+        except Exception as error:  # a syntax error in the learner's file is a failed check
+            return CheckResult(
+                f"lab {lab_id}", False, f"{path.name} does not import: {error!r}", lab.hint
+            )
+        return run_checker(lab, module, seed)
 
 
 def lab_solution(lab_id: str) -> None:

@@ -33,19 +33,43 @@ def _responds(model: object, holdout: pd.DataFrame, columns: list[str]) -> bool:
     return bool(np.abs(before - after).max() > 1e-9)
 
 
+def _changes(given: pd.DataFrame, original: pd.DataFrame) -> str | None:
+    """What the learner's function did to the table it was handed, or None."""
+    gone = [c for c in original.columns if c not in given.columns]
+    added = [c for c in given.columns if c not in original.columns]
+    if gone or added:
+        return f"columns removed: {gone or 'none'}, added: {added or 'none'}"
+    if len(given) != len(original):
+        return f"{len(original):,} rows became {len(given):,}"
+    if not given[list(original.columns)].equals(original):
+        return "values changed"
+    return None
+
+
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     train_frame = data.make_applications(TRAIN_ROWS, seed=fresh_seed(seed, 1))
     holdout = data.make_applications(
         HOLDOUT_ROWS, seed=fresh_seed(seed, 2), first_id=TRAIN_ROWS + 1, start="2025-04-01"
     )
-    model = module.train_model(train_frame.copy())
+    given = train_frame.copy()
+    model = module.train_model(given)
+    changed = _changes(given, train_frame)
+    if changed:
+        return False, (
+            f"train_model changed the table it was given ({changed}): the caller's "
+            "train_frame must stay as it was; work on a copy or select columns instead"
+        )
     if not hasattr(model, "predict_proba"):
         return False, f"train_model returned {type(model).__name__}, which has no predict_proba"
     registry = shared.throwaway_registry("01")
     try:
         shared.register(registry, model, train_frame, "lab01")
     except RegistryError as error:
-        return False, f"the registry refused your model: {error}"
+        return False, (
+            f"the registry refused your model ({error}): it loads only the types it trusts, "
+            "so build the pipeline from scikit-learn's own transformers and estimators (a "
+            "function of your own, e.g. in a FunctionTransformer, is code it will not load)"
+        )
     loaded = registry.load()
     try:
         auc = shared.holdout_auc(loaded.model, holdout)
@@ -75,7 +99,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         return False, (
             f"ROC AUC {auc:.3f}, but a model trained on the same table with the labels of all "
             f"rows after the first {keep:,} flipped predicts exactly the same: train_model "
-            "learns from only part of train_frame; fit on all of it"
+            "learns from only part of train_frame, or none of it; fit on all of it"
         )
     return True, (
         f"trained on {TRAIN_ROWS:,} rows, registered as {loaded.version}, ROC AUC {auc:.3f} on "

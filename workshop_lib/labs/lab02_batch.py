@@ -1,8 +1,10 @@
 """Lab 02: the per-partition scoring function, run through Dask on two fresh days.
 
 The registry holds production and a newer version, each with its own threshold; the first day
-is scored with a ref to the newer one, the second with a ref to production, so a function
-that loads production, or keeps one model whatever the ref, gives the wrong scores every time.
+is scored with a ref to the newer one, the second with a ref to production, the third with a
+ref to another registry's production (also 1.0.0), so a function that loads production, keeps
+one model whatever the ref, or keys its cache by the version alone, gives the wrong scores
+every time.
 """
 
 from __future__ import annotations
@@ -75,6 +77,18 @@ def _two_versions(seed: int) -> Path:
     return registry.root
 
 
+@functools.cache
+def _other_registry(seed: int) -> Path:
+    """A second registry whose production is also 1.0.0, another model with another threshold:
+    a cache keyed by the version alone hands its ref the first registry's model."""
+    registry = shared.throwaway_registry("02-other")
+    frame = data.make_applications(3_000, seed=fresh_seed(seed, 6))
+    model = training.build_pipeline("logistic").fit(*training.split_features(frame))
+    threshold = round(float(np.random.default_rng(fresh_seed(seed, 7)).uniform(0.15, 0.3)), 3)
+    shared.register(registry, model, frame, "logistic", threshold)
+    return registry.root
+
+
 def _score_day(
     module: ModuleType, day: pd.DataFrame, ref: batch.ModelRef, token: str
 ) -> pd.DataFrame:
@@ -109,7 +123,8 @@ def _compare(
             if np.allclose(probability, theirs["probability"].to_numpy(), rtol=0, atol=TOLERANCE):
                 return (
                     f"the probabilities are those of version {other.version} ({name}), not of "
-                    f"version {ref.version}, the one handed in `ref`"
+                    f"version {ref.version} of {ref.registry_root}, the one handed in `ref` "
+                    "(a ref is its registry root and its version)"
                 )
         return (
             f"a probability differs from version {ref.version}'s by {worst:.3g} "
@@ -128,6 +143,8 @@ def _compare(
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     registry = shared.throwaway_registry("02-check")
     shutil.copytree(_two_versions(seed), registry.root)
+    other = shared.throwaway_registry("02-check-other")
+    shutil.copytree(_other_registry(seed), other.root)
     production, newer = registry.versions()
     root = str(registry.root)
     days = [
@@ -136,8 +153,16 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
             batch.ModelRef(root, production),
             data.make_applications(ROWS // 2, seed=fresh_seed(seed, 3)),
         ),
+        (
+            batch.ModelRef(str(other.root), other.versions()[0]),
+            data.make_applications(ROWS // 4, seed=fresh_seed(seed, 8)),
+        ),
     ]
-    names = {production: "production", newer: "the newer version"}
+    names = {
+        days[0][0]: "the newer version",
+        days[1][0]: "production",
+        days[2][0]: "another registry's production",
+    }
     days = [
         (ref, day.sample(frac=1, random_state=seed % 2**32).reset_index(drop=True))
         for ref, day in days
@@ -147,7 +172,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
             _score_day(module, day, ref, f"lab-02-{seed}-{i}") for i, (ref, day) in enumerate(days)
         ]
     for i, ((ref, day), result) in enumerate(zip(days, results, strict=True)):
-        others = {names[r.version]: r for r, _ in days if r != ref}
+        others = {names[r]: r for r, _ in days if r != ref}
         problem = _compare(result, day, ref, others)
         if problem:
             return False, f"day {i + 1} (ref version {ref.version}): {problem}"
@@ -158,9 +183,9 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
             "process and reuse it"
         )
     return True, (
-        f"two fresh days in {PARTITIONS} partitions on {THREADS} threads, scored with the "
-        f"version each ref names ({newer}, then {production}): every prediction matches, and "
-        "each model was read once"
+        f"three fresh days in {PARTITIONS} partitions on {THREADS} threads, scored with the "
+        f"model each ref names ({newer}, then {production}, then {production} of another "
+        "registry): every prediction matches, and each model was read once"
     )
 
 

@@ -45,11 +45,16 @@ def bad_inputs(seed: int) -> list[tuple[str, Any]]:
 
 def _good_inputs(seed: int) -> list[dict[str, Any]]:
     frame = data.make_applications(GOOD_ROWS, seed=seed)[schema.FEATURES]
-    records = frame.astype(object).to_dict("records")
-    return [
-        dict(schema.EXAMPLE_APPLICATION),
-        *({k: _plain(v) for k, v in r.items()} for r in records),
+    records = [
+        {k: _plain(v) for k, v in r.items()} for r in frame.astype(object).to_dict("records")
     ]
+    # the first applicant again with other categories: an answer cached by the numbers alone
+    # repeats the first one's
+    twin = dict(records[0])
+    for column in ("term", "home_ownership"):
+        options = schema.CATEGORIES[column]
+        twin[column] = options[(options.index(twin[column]) + 1) % len(options)]
+    return [dict(schema.EXAMPLE_APPLICATION), *records, twin]
 
 
 def _plain(value: Any) -> Any:
@@ -109,7 +114,8 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         if response.status_code != 422:
             return False, f"{what} got HTTP {response.status_code}, not 422 (a clear refusal)"
     return True, (
-        f"the documented example and {GOOD_ROWS} fresh applicants answered like the model, "
+        f"the documented example and {GOOD_ROWS + 1} fresh applicants (one a twin of another "
+        "but for two categories) answered like the model, "
         f"{len(bad_inputs(0))} kinds of bad input refused with 422"
     )
 

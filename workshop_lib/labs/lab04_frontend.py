@@ -11,7 +11,7 @@ import pandas as pd
 
 from workshop_lib import schema
 from workshop_lib.labs import shared
-from workshop_lib.labs.core import Lab, fresh_seed, reference_file, register
+from workshop_lib.labs.core import Lab, Refusal, fresh_seed, reference_file, register
 
 MOVES = 3
 
@@ -22,7 +22,7 @@ def _shown_probability(app: Any) -> float:
         found = re.search(r"(\d+(?:\.\d+)?)\s*%", str(text))
         if found:
             return float(found.group(1)) / 100
-    raise ValueError("the page shows no probability as a percentage (st.metric or st.markdown)")
+    raise Refusal("the page shows no probability as a percentage (st.metric or st.markdown)")
 
 
 def _check(page: Path, seed: int) -> tuple[bool, str]:

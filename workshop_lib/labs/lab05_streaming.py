@@ -2,7 +2,9 @@
 
 The model handed to the learner's function has a decision threshold drawn for the check (not
 0.5, not the training default), and every seed crashes each phase (before a write, after a
-write, before an acknowledgement) at least once, so the verdict never rests on luck.
+write, before an acknowledgement) at least once, so the verdict never rests on luck. Crashes
+strike per batch, so a processor that writes and acknowledges event by event is not crashed
+more often than one that handles the whole batch.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
 from workshop_lib.registry import LoadedModel
 from workshop_lib.scoring import score_batch
-from workshop_lib.store import PredictionStore
+from workshop_lib.store import PredictionStore, utc_now
 
 EVENTS, MAX_BATCH, CRASH_CHANCE = 600, 25, 0.3
 PHASES = ("before_write", "after_write", "before_ack")
@@ -31,23 +33,28 @@ TOLERANCE = 1e-9
 
 
 class _Crashes:
-    """Where the next crash strikes: one phase in each of three fixed batches, else a coin.
+    """Where the next crash strikes: at most one per batch, on the first call of its phase.
 
-    Batch 2 crashes before its write, batch 4 after its write, batch 6 before its
-    acknowledgement, and nothing else crashes in those batches; the other batches crash by a
-    seeded coin. So every phase strikes on every seed, and a processor that acknowledges what
-    it did not store loses events on every seed.
+    Batch 2 crashes before its (first) write, batch 4 after it, batch 6 before its first
+    acknowledgement; any other batch crashes with chance CRASH_CHANCE, in a phase drawn
+    evenly. So every phase strikes on every seed, a processor that acknowledges what it did
+    not store loses events on every seed, and one that writes and acknowledges event by event
+    meets no more crashes than one that handles the batch at once.
     """
 
     def __init__(self, seed: int):
         self.rng = np.random.default_rng(seed)
         self.count = 0
-        self.batch = 0
+        self.armed: str | None = None
+
+    def start(self, batch: int) -> None:
+        """Arm (or not) the crash of batch number ``batch``."""
+        coin, phase = self.rng.random(), PHASES[int(self.rng.integers(len(PHASES)))]
+        self.armed = FORCED.get(batch) or (phase if coin < CRASH_CHANCE else None)
 
     def maybe(self, phase: str) -> None:
-        forced = FORCED.get(self.batch)
-        strike = phase == forced if forced else self.rng.random() < CRASH_CHANCE / len(PHASES)
-        if strike:
+        if phase == self.armed:
+            self.armed = None
             self.count += 1
             raise streaming.SimulatedCrash(phase)
 
@@ -127,12 +134,18 @@ def _run(
         if not batch:
             return "", owner
         owner.update((entry_id, event.event_id) for entry_id, event in batch)
-        queue.crashes.batch = handed
+        queue.crashes.start(handed)
         try:
             module.process_batch(batch, queue, store, model)
         except streaming.SimulatedCrash:
             continue  # the processor restarts; unacknowledged events are handed out again
         except sqlite3.IntegrityError as error:
+            if "NOT NULL" in str(error):
+                return (
+                    f"the store refused your rows ({error}): every column of "
+                    "store.PREDICTION_COLUMNS needs a value (run_id names the run, e.g. "
+                    "'lab-05'; source is 'stream')"
+                ), owner
             return f"writing an event a second time failed ({error}): use an upsert", owner
         if handed >= 2 * EVENTS // MAX_BATCH and not queue.acked:
             break
@@ -147,6 +160,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     store = PredictionStore(f"sqlite:///{Path(tempfile.mkdtemp(prefix='lab-05-')) / 'p.db'}")
     crashes = _Crashes(fresh_seed(seed, 3))
     queue = _CrashingQueue(requests, crashes)
+    started = utc_now()
     problem, owner = _run(module, requests, queue, _CrashingStore(store, crashes), loaded)
     if problem:
         return False, problem
@@ -162,13 +176,21 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     if lost:
         return False, (
             f"{len(lost)} of {EVENTS} events were acknowledged but never stored, after "
-            f"{crashes.count} crashes: acknowledge only after the write committed"
+            f"{crashes.count} crashes: acknowledge an event only after its own row is stored "
+            "(every event of the batch, also one handed out again after a crash: nothing kept "
+            "in memory survives a crash)"
         )
     left = requests.unacked() + requests.depth()
     if len(stored) != EVENTS or left:
         return False, (
             f"{len(stored)} rows stored for {EVENTS} events ({len(ids)} distinct), {left} "
             "events still unacknowledged: every event is stored once and acknowledged"
+        )
+    early = stored[stored["scored_at"].astype(str) < started]
+    if len(early):
+        return False, (
+            f"{len(early)} of {EVENTS} rows say scored_at {early['scored_at'].min()}, before "
+            f"the run began ({started}): call utc_now() when each batch is scored"
         )
     return _compare(stored, frame, loaded, crashes.count)
 

@@ -1,14 +1,16 @@
 """Lab 07: a data check and a quality gate, run on clean data and on unseen corruptions.
 
 Every kind of corruption is present on every seed (each numeric column above its maximum and
-below its minimum, a hole in each feature, numeric and categorical, a repeated id), and the
-gate meets candidates on both sides of each rule: the floor, and "at most MAX_DROP below
-production" (candidates blurred to a chosen ROC AUC, so the case exists whatever the seed).
+below its minimum, a hole in each feature, numeric and categorical, one repeated id; every
+other table with a single bad row), and the gate meets candidates on both sides of each
+rule: the floor, and "at most MAX_DROP below production" (candidates blurred to a chosen
+ROC AUC, so the case exists whatever the seed).
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from types import ModuleType
 
@@ -18,7 +20,7 @@ import pandas as pd
 from workshop_lib import data, schema, training
 from workshop_lib.cicd.outcomes import Outcome
 from workshop_lib.labs import shared
-from workshop_lib.labs.core import Lab, fresh_seed, register
+from workshop_lib.labs.core import Lab, Refusal, fresh_seed, register
 
 MIN_AUC, MAX_DROP = 0.70, 0.01
 # words a failed check's reason uses for each kind of problem (or the column's own name)
@@ -34,13 +36,16 @@ def corruptions(frame: pd.DataFrame, seed: int) -> list[tuple[str, pd.DataFrame,
     """Broken copies of ``frame``: (what, table, words its reason may use), every kind each time.
 
     Each numeric column above its maximum and below its minimum, a hole in every feature
-    (NaN in a number, None in a category), and repeated application ids; 1 to 19 rows each.
+    (NaN in a number, None in a category), and one repeated application id. Every other
+    table has a single bad row (a check that counts "more than one" misses it), the others
+    2 to 19.
     """
     rng = np.random.default_rng(seed)
-    broken = []
+    broken: list[tuple[str, pd.DataFrame, tuple[str, ...]]] = []
 
     def rows() -> np.ndarray:
-        return rng.choice(len(frame), size=int(rng.integers(1, 20)), replace=False)
+        size = 1 if len(broken) % 2 == 0 else int(rng.integers(2, 20))
+        return rng.choice(len(frame), size=size, replace=False)
 
     for feature in schema.NUMERIC:
         gap = 1 if feature.integer else 0.01
@@ -56,9 +61,9 @@ def corruptions(frame: pd.DataFrame, seed: int) -> list[tuple[str, pd.DataFrame,
         table.loc[where, column] = np.nan if numeric else None
         what = f"{len(where)} missing value(s) of {column}"
         broken.append((what, table, (column, *SAYS["missing"])))
-    table, where = frame.copy(), rows()
-    table.loc[where, schema.ID_COLUMN] = int(frame[schema.ID_COLUMN].iloc[0])
-    broken.append((f"{len(where)} repeated application id(s)", table, SAYS["ids"]))
+    table, row = frame.copy(), int(rng.integers(1, len(frame)))
+    table.loc[row, schema.ID_COLUMN] = int(frame[schema.ID_COLUMN].iloc[0])  # once, not row 0
+    broken.append((f"1 repeated application id (row {row})", table, SAYS["ids"]))
     return broken
 
 
@@ -78,10 +83,12 @@ def gate_cases(
 ) -> tuple[pd.DataFrame, list[tuple[str, object, object, float, float]]]:
     """The holdout and (what, candidate, production, their ROC AUCs), made once per seed.
 
-    Blurred copies of the production model sit at chosen ROC AUCs: 0.005 below production
-    (within the allowed drop: pass), between the floor and production's AUC minus the drop
-    (a gate that ignores production passes it), above production (arguments swapped), and
-    a candidate above a production that is itself under the floor.
+    Blurred copies of the production model sit at chosen ROC AUCs: 0.005 and 0.009 below
+    production (within the allowed drop: pass; "0.01" read as 1 % stops the second), 0.015
+    below (stop; a gate that rounds to two decimals passes it), between the floor and
+    production's AUC minus the drop (a gate that ignores production passes it), above
+    production (arguments swapped), and candidates under and over the floor against a
+    production that is itself under it (a floor tested on production's AUC errs on both).
     """
     _, production = shared.trained_model(fresh_seed(seed, 3))
     model = production.model
@@ -90,26 +97,29 @@ def gate_cases(
     if auc < MIN_AUC + MAX_DROP + 0.02:
         raise RuntimeError(f"the lab's production model scores only {auc:.3f}")  # never seen
 
-    def blur(target: float, offset: int) -> shared.Blurred:
-        return shared.blurred_to(model, holdout, round(target, 3), fresh_seed(seed, offset))
+    def blur(target: float, offset: int, within: float = 0.001) -> shared.Blurred:
+        return shared.blurred_to(model, holdout, target, fresh_seed(seed, offset), within)
 
     fresh = data.make_applications(4_000, seed=fresh_seed(seed, 4))
     labels = np.random.default_rng(seed).permutation(fresh[schema.TARGET_COLUMN])
     shuffled = fresh.assign(**{schema.TARGET_COLUMN: labels})
-    between = (MIN_AUC + auc - MAX_DROP) / 2
-    weak_production = blur(MIN_AUC - 0.04, 10)
+    between = round((MIN_AUC + auc - MAX_DROP) / 2, 3)
+    weak_production = blur(round(MIN_AUC - 0.04, 3), 10)
+    # a production at n.3 hundredths and a candidate at (n - 1.2): 0.015 apart, yet rounded
+    # to two decimals they are 0.01 apart, so a gate that rounds first passes it
+    hundredths = math.floor(auc * 100) - 1
     cases = [
         ("the production model itself", model, model),
-        ("a candidate 0.005 below production", blur(auc - MAX_DROP / 2, 11), model),
+        ("a candidate 0.005 below production", blur(round(auc - MAX_DROP / 2, 3), 11), model),
         (
             f"a candidate between the floor and production's AUC - {MAX_DROP}",
             blur(between, 12),
             model,
         ),
-        ("a candidate better than production", model, blur(auc - 0.05, 13)),
+        ("a candidate better than production", model, blur(round(auc - 0.05, 3), 13)),
         (
             "a candidate under the floor, above a weaker production",
-            blur(MIN_AUC - 0.02, 14),
+            blur(round(MIN_AUC - 0.02, 3), 14),
             weak_production,
         ),
         (
@@ -122,6 +132,18 @@ def gate_cases(
             training.build_pipeline("logistic").fit(*training.split_features(shuffled)),
             model,
         ),
+        # 0.0093 below: inside the drop, but beyond 1 % of production's AUC (0.99 x production)
+        ("a candidate 0.009 below production", blur(auc - 0.0093, 15, within=0.0002), model),
+        (
+            "a candidate 0.015 below production (0.01 apart when rounded to 2 decimals)",
+            blur((hundredths - 1.2) / 100, 16, within=0.0005),
+            blur((hundredths + 0.3) / 100, 17, within=0.0005),
+        ),
+        (
+            "a candidate above the floor, replacing a production under it",
+            blur(0.72, 18),
+            weak_production,
+        ),
     ]
     measured = [
         (what, c, p, shared.holdout_auc(c, holdout), shared.holdout_auc(p, holdout))
@@ -133,9 +155,7 @@ def gate_cases(
 def _outcome_of(function: Callable[..., object], what: str, *args: object) -> Outcome:
     outcome = function(*args)
     if not isinstance(outcome, Outcome):
-        raise TypeError(
-            f"on {what} your function returned {type(outcome).__name__}, not an Outcome"
-        )
+        raise Refusal(f"on {what} your function returned {type(outcome).__name__}, not an Outcome")
     return outcome
 
 
@@ -149,7 +169,14 @@ def _check_tables(module: ModuleType, seed: int) -> str | None:
         if not outcome.passed:
             return f"your data check fails {what}: {outcome.reason}"
     for what, table, words in corruptions(clean, fresh_seed(seed, 2)):
-        outcome = _outcome_of(module.check_table, what, table)
+        given = table.copy()
+        outcome = _outcome_of(module.check_table, what, given)
+        if not given.equals(table):
+            return (
+                f"your data check changed the table it was handed ({what}: {len(table):,} rows "
+                f"went in, {len(given):,} are left, or values changed): a check reads the "
+                "table, it does not clean it"
+            )
         if outcome.passed:
             return f"your data check passes a table with {what}"
         reason = str(outcome.reason).lower()

@@ -2,13 +2,17 @@
 
 Every seed's hidden pairs include the cases that tell a near miss from the real thing: a pair
 whose p-value lies between 0.01 and 0.05 (an alert at 0.05 pages), one just under 0.01, shifts
-both ways (a one-sided gap), ties, and a pair whose largest gap
-sits at the points of one sample only (a statistic read off one sample's points).
+both ways (a one-sided gap), ties, a pair whose largest gap sits at the points of one sample
+only (a statistic read off one sample's points), and small samples whose exact p-value is
+under 0.01 while the large-sample formula's is not. The statistic is computed with scipy's KS
+tests switched off (the lab asks for it by hand); a page must give the statistic or p-value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import re
+from collections.abc import Callable, Iterator
 from types import ModuleType
 
 import numpy as np
@@ -18,6 +22,7 @@ from workshop_lib.labs.core import Lab, fresh_seed, register
 
 ALPHA = 0.01
 TOLERANCE = 1e-12
+NUMBER = re.compile(r"\d*\.?\d+(?:[eE][-+]?\d+)?")
 Pair = tuple[str, np.ndarray, np.ndarray]
 
 
@@ -91,13 +96,66 @@ def hidden_samples(seed: int) -> list[Pair]:
         _with_pvalue(rng, 0.015, 0.045),
         _with_pvalue(rng, 0.002, 0.008),
         ("tiny samples", rng.normal(0, 1, 7), rng.normal(0.5, 1, 5)),
+        _exact_matters(rng),
     ]
+
+
+def _exact_matters(rng: np.random.Generator) -> Pair:
+    """Small samples whose exact p-value (scipy's) is under ALPHA while the large-sample
+    (Kolmogorov) formula's is not: an alert on the formula's p-value misses them."""
+    for _ in range(10_000):
+        k, j = int(rng.integers(8, 40)), int(rng.integers(8, 40))
+        a, b = rng.normal(0, 1, k), rng.normal(0.9, 1, j)
+        result = stats.ks_2samp(a, b)
+        formula = stats.kstwobign.sf(np.sqrt(k * j / (k + j)) * result.statistic)
+        if result.pvalue < ALPHA <= formula:
+            return f"small samples with exact p-value {result.pvalue:.4f}", a, b
+    raise RuntimeError("no small pair whose exact p-value differs in verdict")  # never seen
+
+
+class _ScipyCalled(BaseException):
+    """Raised by scipy's KS functions while the learner's ks_statistic runs (a BaseException:
+    an ``except Exception`` in the learner's code lets it through)."""
+
+
+@contextlib.contextmanager
+def _without_scipy_ks(module: ModuleType) -> Iterator[None]:
+    """scipy's KS tests raise ``_ScipyCalled`` meanwhile, also where the learner's module
+    imported them by name (``from scipy.stats import ks_2samp``)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise _ScipyCalled
+
+    originals = {name: getattr(stats, name) for name in ("ks_2samp", "kstest")}
+    bound = {
+        name: value
+        for name, value in vars(module).items()
+        if any(value is original for original in originals.values())
+    }
+    for name in originals:
+        setattr(stats, name, refuse)
+    for name in bound:
+        setattr(module, name, refuse)
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(stats, name, original)
+        for name, value in bound.items():
+            setattr(module, name, value)
 
 
 def _statistic_problem(module: ModuleType, samples: list[Pair]) -> str | None:
     for what, a, b in samples:
         expected = stats.ks_2samp(a, b).statistic
-        got = float(module.ks_statistic(a.copy(), b.copy()))
+        try:
+            with _without_scipy_ks(module):
+                got = float(module.ks_statistic(a.copy(), b.copy()))
+        except _ScipyCalled:
+            return (
+                "your ks_statistic calls scipy's KS test: compute the largest gap between the "
+                "two empirical CDFs yourself (drift_alert may use scipy)"
+            )
         if not np.isclose(got, expected, rtol=0, atol=TOLERANCE):
             named = [name for name, v in near_misses(a, b).items() if np.isclose(got, v, atol=1e-9)]
             like = f": that is the gap {named[0]}" if named else ""
@@ -106,6 +164,16 @@ def _statistic_problem(module: ModuleType, samples: list[Pair]) -> str | None:
                 f"is {expected:.4f} (tolerance {TOLERANCE:g}){like}"
             )
     return None
+
+
+def _says_how_much(message: str, a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``message`` holds the KS statistic (within 0.005) or the p-value (within 5 %)."""
+    result = stats.ks_2samp(a, b)
+    numbers = [float(n) for n in NUMBER.findall(message)]
+    return any(
+        abs(n - result.statistic) <= 0.005 or abs(n - result.pvalue) <= 0.05 * result.pvalue
+        for n in numbers
+    )
 
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
@@ -124,8 +192,14 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
                 f"p-value {pvalue:.3g} and alpha {ALPHA} it is due to page "
                 f"{'once and return True' if due else 'never and return False'}"
             )
-        if due and not str(pages[0]).strip():
-            return False, "the page message is empty: say what drifted and how much"
+        if due and not _says_how_much(str(pages[0]), a, b):
+            result = stats.ks_2samp(a, b)
+            return False, (
+                f"on {what} your page says {str(pages[0])[:80]!r}, but these samples' KS "
+                f"statistic is {result.statistic:.3f} and p-value {result.pvalue:.2g}: say what "
+                "drifted and how much (the statistic to 2 decimals or the p-value to 2 "
+                "significant digits)"
+            )
     return True, (
         f"the statistic equals scipy's on {len(samples)} hidden pairs (to {TOLERANCE:g}); the "
         f"alert pages exactly when the p-value is under {ALPHA}, including a pair between "
@@ -144,7 +218,8 @@ register(
         id="08",
         file="lab08_monitoring.py",
         prompt="Write ks_statistic(a, b): the largest gap between the two empirical CDFs; and "
-        f"drift_alert(reference, current, page): page once when the KS p-value < {ALPHA}.",
+        f"drift_alert(reference, current, page): page once when the KS p-value < {ALPHA}, "
+        "with the statistic or the p-value in the message.",
         hint="evaluate both CDFs at every value of the pooled, sorted sample: "
         "np.searchsorted(np.sort(a), points, side='right') / len(a); the statistic is the "
         "largest absolute difference. The alert calls page(message) once and returns True",

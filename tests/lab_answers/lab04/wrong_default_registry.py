@@ -15,9 +15,6 @@ row = pd.DataFrame([{**schema.EXAMPLE_APPLICATION, "annual_income": float(income
 p = float(model.model.predict_proba(row[schema.FEATURES])[0, 1])
 st.metric("Default probability", f"{p:.1%}")
 
-# The checker's message on every seed: the page read the workbook's own registry, which holds no
-# model in a fresh home, or (after `make model`) one signed with a key the check does not trust.
-EXPECTED = (
-    r"the page raised: (no model is in stage 'production'"
-    r"|model [0-9.]+: the signature of metadata\.json does not verify)"
-)
+# The checker's message on every seed: during a check the default registry holds another model,
+# in a fresh home as after `make model`, so the page shows that model's probability.
+EXPECTED = r"at an income of [\d,]+ USD the page shows [\d.]+%, the model says [\d.]+%"
