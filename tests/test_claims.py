@@ -99,3 +99,19 @@ def test_one_allowed_core_cannot_give_two():
         check=True,
     )  # fmt: skip
     assert taskset.stdout.startswith("1 False this process may use 1 core,"), taskset.stdout
+
+
+def test_cpu_share_keeps_the_cpu_of_a_descendant_that_ends_as_an_orphan():
+    """Spark's Python workers outlive their JVM and are reaped by init: still ours."""
+    parent = (
+        "import subprocess, sys, time, psutil\n"
+        f"worker = subprocess.Popen([sys.executable, '-c', {BUSY.format(seconds=1.2)!r}])\n"
+        "watched = psutil.Process(worker.pid)\n"
+        "while watched.cpu_times().user + watched.cpu_times().system < 1.0:\n"
+        "    time.sleep(0.05)\n"
+        "import os; os._exit(0)  # the worker is left to init, never reaped here\n"
+    )
+    with cpu_share() as share:
+        subprocess.run([sys.executable, "-c", parent], check=True)
+        time.sleep(0.5)  # the orphan finishes its last 0.2 s
+    assert share.ours >= 0.9, share

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ import psutil
 
 LEDGER_VARIABLE = "WORKBOOK_CLAIMS_LEDGER"
 CONTENTION_VARIABLE = "WORKBOOK_CONTENTION"
+SAMPLE_INTERVAL_S = 0.2  # how often cpu_share reads each descendant's CPU seconds
 BACKGROUND_CORES = 0.25  # other programs may use this much without spoiling a measurement
 
 
@@ -102,18 +104,66 @@ def tree_seconds(process: psutil.Process) -> float:
     return total
 
 
+class TreeSampler:
+    """Each descendant's own CPU seconds, sampled while a block runs.
+
+    ``tree_seconds`` misses the CPU of a descendant that ends without being reaped inside the
+    tree (Spark's Python workers outlive the JVM that started them, then init reaps them):
+    sampling keeps what each one had used when last seen, so at most one interval is lost.
+    """
+
+    def __init__(self, process: psutil.Process, interval: float = SAMPLE_INTERVAL_S) -> None:
+        self.process, self.interval = process, interval
+        self.base: dict[tuple[int, float], float] = {}
+        self.last: dict[tuple[int, float], float] = {}
+        self.stopped = threading.Event()
+        self.sample(first=True)
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def sample(self, first: bool = False) -> None:
+        """Read every live member's own CPU seconds (a member born now starts from zero)."""
+        for member in (self.process, *self.process.children(recursive=True)):
+            try:
+                key = (member.pid, member.create_time())
+                times = member.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            own = times.user + times.system
+            self.base.setdefault(key, own if first else 0.0)
+            self.last[key] = own
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            self.sample()
+
+    def stop(self) -> float:
+        """Stop sampling; the CPU seconds the tree used since it started."""
+        self.stopped.set()
+        self.thread.join()
+        self.sample()
+        return sum(self.last[key] - self.base[key] for key in self.last)
+
+
 @contextmanager
 def cpu_share() -> Iterator[CpuShare]:
-    """Measure, around a block, how much CPU other programs took from the cores it ran on."""
+    """Measure, around a block, how much CPU other programs took from the cores it ran on.
+
+    This tree's CPU is the larger of two lower bounds: the tree's own and reaped children's
+    seconds (exact when every descendant is reaped inside the tree), and the sampled seconds
+    of every descendant seen (exact but for each one's last interval).
+    """
     me = psutil.Process()
     cores = allowed_cores()
     share = CpuShare(len(cores))
     machine, ours, started = busy_seconds(cores), tree_seconds(me), time.perf_counter()
+    sampler = TreeSampler(me)
     try:
         yield share
     finally:
+        sampled = sampler.stop()
         share.seconds = time.perf_counter() - started
-        share.ours = tree_seconds(me) - ours
+        share.ours = max(tree_seconds(me) - ours, sampled)
         share.others = max(0.0, busy_seconds(cores) - machine - share.ours)
 
 
