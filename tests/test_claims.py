@@ -76,12 +76,13 @@ def test_cpu_share_counts_our_children_as_ours():
 
 
 def test_cpu_share_sees_a_busy_program_that_is_not_ours():
-    # `sh` starts the loop in the background and exits: the loop is no descendant of this test.
-    loop = "exec {python} -c '{code}' &".format(
-        python=sys.executable, code=BUSY.format(seconds=3.0).replace("\n", ";")
+    # A parent starts the loop and exits at once: the loop is left to init, no descendant here.
+    starter = (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', {BUSY.format(seconds=3.0)!r}])\n"
     )
-    subprocess.run(["sh", "-c", loop], check=True)
-    time.sleep(0.2)
+    subprocess.run([sys.executable, "-c", starter], check=True)
+    time.sleep(0.3)
     with cpu_share() as share:
         time.sleep(1.5)
     assert share.others_cores > 0.5, share

@@ -28,8 +28,8 @@ import psutil
 
 LEDGER_VARIABLE = "WORKBOOK_CLAIMS_LEDGER"
 CONTENTION_VARIABLE = "WORKBOOK_CONTENTION"
-SAMPLE_INTERVAL_S = 0.2  # how often cpu_share reads each descendant's CPU seconds
-BACKGROUND_CORES = 0.25  # other programs may use this much without spoiling a measurement
+SAMPLE_INTERVAL_S = 0.1  # how often cpu_share reads each descendant's CPU seconds
+BACKGROUND_CORES = 0.4  # other programs (and what sampling misses) may use this much
 
 
 class ClaimNotShown(AssertionError):
