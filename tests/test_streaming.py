@@ -233,7 +233,16 @@ def test_crash_between_scoring_and_ack_loses_nothing_and_stores_nothing_twice(mo
 def test_timeline_accounts_for_every_event(model, store):
     run = streaming.run_stream(model, store, records(1_200), ramp=[(0.6, 2_000.0)])
     timeline = run.stats.timeline(bin_s=0.2)
-    assert list(timeline.columns) == ["t_s", "events_per_s", "p50_ms", "p99_ms", "max_depth"]
+    assert list(timeline.columns) == [
+        "t_s",
+        "events_per_s",
+        "p50_ms",
+        "p99_ms",
+        "max_depth",
+        "median_depth",
+    ]
+    waited = timeline.dropna(subset=["max_depth"])
+    assert (waited["median_depth"] <= waited["max_depth"]).all()
     assert round((timeline["events_per_s"] * 0.2).sum()) == run.stats.scored == 1_200
     scored = timeline.dropna(subset=["p50_ms"])
     assert (scored["p99_ms"] >= scored["p50_ms"]).all() and (scored["p50_ms"] > 0).all()
@@ -370,3 +379,18 @@ def test_an_event_time_outside_the_window_is_dead_lettered(model, store, created
     summary = processor.stats.summary()
     assert store.count() == 19
     assert np.isfinite([summary.p50_ms, summary.p99_ms, summary.per_second]).all()
+
+
+def test_steady_rate_is_not_moved_by_one_stall():
+    stats = streaming.StreamStats(started_at=100.0)
+    done = 100.0
+    for batch in range(40):
+        done += 0.5 if batch == 20 else 0.02  # one half-second stall among 20 ms batches
+        stats.batch_done_at.append(done)
+        stats.batch_sizes.append(500)
+    total_rate = sum(stats.batch_sizes) / (done - stats.started_at)
+    assert stats.steady_rate() == pytest.approx(25_000)
+    assert total_rate < 0.7 * 25_000
+    assert stats.steady_rate(start_s=0.5) == pytest.approx(25_000)
+    with pytest.raises(ValueError, match="fewer than 3 batches"):
+        stats.steady_rate(start_s=5.0)

@@ -13,6 +13,7 @@ already stored from other form data is a duplicate id, dead-lettered too (``even
 
 from __future__ import annotations
 
+import math
 import queue
 import sqlite3
 import threading
@@ -74,8 +75,25 @@ class StreamStats:
         wall = self.batch_done_at[-1] - min(first_created, self.started_at)
         return summarize(self.latencies_s, wall_s=wall)
 
+    def steady_rate(self, start_s: float = 0.0, end_s: float = math.inf) -> float:
+        """Events per second stored, batch by batch: the median of each batch's size over the
+        time since the batch before, for batches done ``start_s``..``end_s`` after the start.
+
+        A median of many batches is not moved by one slow moment (a stall, a busy second),
+        where a total over a short run is.
+        """
+        done = np.asarray(self.batch_done_at) - self.started_at
+        sizes = np.asarray(self.batch_sizes)
+        inside = (done >= start_s) & (done < end_s)
+        if inside.sum() < 3:
+            raise ValueError(f"fewer than 3 batches were done from {start_s} s to {end_s} s")
+        return float(np.median(sizes[inside][1:] / np.diff(done[inside])))
+
     def timeline(self, bin_s: float = 0.5) -> pd.DataFrame:
-        """Per time bin: events/s written, max queue depth, p50 and p99 latency (ms)."""
+        """Per time bin: events/s written, p50 and p99 latency (ms), max and median queue depth.
+
+        The median depth is what a batch typically found waiting; the max, the worst moment.
+        """
         if not self.batch_sizes:
             raise ValueError("the processor has not scored any batch yet")
         done = np.repeat(np.asarray(self.batch_done_at) - self.started_at, self.batch_sizes)
@@ -91,7 +109,9 @@ class StreamStats:
                 "p99_ms": grouped.quantile(0.99),
             }
         )
-        table["max_depth"] = pd.Series(self.depths).groupby(batch_bins).max()
+        depths = pd.Series(self.depths).groupby(batch_bins)
+        table["max_depth"] = depths.max()
+        table["median_depth"] = depths.median()
         table = table.reindex(range(int(table.index.max()) + 1))
         table["events_per_s"] = table["events_per_s"].fillna(0.0)
         table.insert(0, "t_s", (table.index + 0.5) * bin_s)
