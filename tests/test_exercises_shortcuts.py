@@ -84,13 +84,38 @@ def test_01_2_an_unfitted_model_other_data_or_made_up_metrics_fail():
     refused("01.2", unfitted, "never fitted", seeds=seeds)
     refused("01.2", other_data, "it was not trained on train_frame", seeds=seeds)
     refused("01.2", made_up_metrics, "records ROC AUC 0.99", seeds=seeds)
-    refused("01.2", lambda registry, train_frame, holdout: "1.0.0", "cannot find", seeds=seeds)
+    refused("01.2", lambda registry, train_frame, holdout: "1.0.0", "no new version", seeds=seeds)
+
+    def hard_coded(registry, train_frame, holdout):  # registers, then returns a constant
+        result = training.train(train_frame, holdout, kind="logistic")
+        _register(registry, result.model, train_frame, result.metrics)
+        return "1.0.0"
+
+    refused("01.2", hard_coded, "whose latest is", "but the version it registered is", seeds=seeds)
 
 
 def test_01_3_a_name_or_the_plain_minimum_fails():
     refused("01.3", "concept_drift", "pass your function most_harmful")
-    refused("01.3", lambda aucs: min(aucs, key=aucs.get), "names the reference")
+    lowest = lambda aucs: min(aucs, key=lambda k: (aucs[k], k != "reference"))  # noqa: E731
+    refused("01.3", lowest, "names the reference")
     refused("01.3", lambda aucs: "concept_drift", "your function says 'concept_drift'")
+
+    def at_most(aucs):  # a scenario equal to the reference counted as lowering it
+        low = {k: v for k, v in aucs.items() if k != "reference" and v <= aucs["reference"]}
+        return min(low, key=low.get) if low else None
+
+    def sorted_drops(aucs):  # another style: the drops, largest first
+        drops = sorted((aucs["reference"] - v, k) for k, v in aucs.items() if k != "reference")
+        return drops[-1][1] if drops and drops[-1][0] > 0 else None
+
+    refused("01.3", at_most, "equals the reference's")
+
+    def lowest_unless_reference(aucs):  # the minimum over every key, None if the reference
+        name = min(aucs, key=aucs.get)
+        return None if name == "reference" else name
+
+    refused("01.3", lowest_unless_reference, "equals the reference's")
+    accepted("01.3", sorted_drops)
 
 
 def test_02_1_the_notebooks_value_and_a_constant_function_fail():
@@ -143,6 +168,9 @@ def test_03_3_the_printed_arithmetic_and_a_function_ignoring_concurrency_fail():
     refused("03.3", 400.0, "pass your function throughput")
     refused("03.3", lambda in_flight, latency_ms: 1_000 / latency_ms, "too low")
     refused("03.3", lambda in_flight, latency_ms: in_flight / latency_ms, "too low")
+    refused("03.3", lambda in_flight, latency_ms: in_flight * 1_000 // latency_ms, "too low")
+    refused("03.3", lambda in_flight, latency_ms: round(in_flight * 1_000 / latency_ms), "too")
+    accepted("03.3", lambda in_flight, latency_ms: 1_000 * in_flight / latency_ms)
 
 
 def test_04_1_a_count_floor_and_plus_one_fail():
@@ -172,7 +200,11 @@ def test_04_2_the_printed_path_and_plain_concatenation_fail():
     refused("04.2", "/user/ada-123/proxy/8501/", "pass your function proxied_path")
     refused("04.2", lambda prefix, port: f"{prefix}proxy/{port}/", "one slash between parts")
     refused("04.2", lambda prefix, port: f"http://127.0.0.1:{port}/", "proxy")
-    accepted("04.2", lambda prefix, port: prefix.rstrip("/") + f"/proxy/{port}")
+    refused("04.2", lambda prefix, port: prefix.rstrip("/") + f"/proxy/{port}", "end it with a")
+    accepted("04.2", lambda prefix, port: prefix.rstrip("/") + f"/proxy/{port}/")
+    accepted(
+        "04.2", lambda prefix, port: f"{prefix}{'' if prefix.endswith('/') else '/'}proxy/{port}/"
+    )
 
 
 def test_05_1_no_floor_and_no_cap_fail():
@@ -224,6 +256,28 @@ def test_06_1_the_printed_name_and_the_library_function_fail():
 
     refused("06.1", best_auc, "it qualifies, but another is smaller")
 
+    def strict(table, auc_drop, max_ms):  # "at most" read as "below"
+        teacher_auc = table["roc_auc"].iloc[0]
+        good = table[(table["roc_auc"] > teacher_auc - auc_drop) & (table["p50_ms"] < max_ms)]
+        return good["size_kb"].idxmin() if len(good) else None
+
+    def skips_teacher(table, auc_drop, max_ms):  # never considers the first row
+        rest = table.iloc[1:]
+        teacher_auc = table["roc_auc"].iloc[0]
+        good = rest[(rest["roc_auc"] >= teacher_auc - auc_drop) & (rest["p50_ms"] <= max_ms)]
+        return good["size_kb"].idxmin() if len(good) else None
+
+    def sorted_first(table, auc_drop, max_ms):  # another style: sort, then the first that fits
+        teacher_auc = float(table["roc_auc"].iloc[0])
+        for name, row in table.sort_values("size_kb").iterrows():
+            if teacher_auc - row["roc_auc"] <= auc_drop + 1e-12 and row["p50_ms"] <= max_ms:
+                return name
+        return None
+
+    refused("06.1", strict, "includes the limit")
+    refused("06.1", skips_teacher, "says None, but a variant meets both limits")
+    accepted("06.1", sorted_first)
+
 
 def test_06_2_a_two_valued_guess_fitted_to_the_three_models_fails():
     with pytest.raises(TypeError, match="not measured_ratio=, sizes="):
@@ -259,6 +313,36 @@ def test_07_1_a_wrong_share_a_wrong_ratio_and_the_median_fail():
     refused("07.1", median_check, "hidden table with")
     # an inverted ratio fails the clean table first: the message reads as English
     refused("07.1", share_check(0.01, times=0.2), "fails a hidden table with nothing wrong")
+
+    def strict_share(frame, context):  # fails at exactly 1 %
+        from workshop_lib.cicd.outcomes import Outcome
+
+        share = float((frame["loan_amount"] > 5 * frame["annual_income"]).mean())
+        return Outcome("loan_to_income", share < 0.01, f"{share:.1%}")
+
+    def at_least_5x(frame, context):  # counts a loan of exactly 5x
+        from workshop_lib.cicd.outcomes import Outcome
+
+        share = float((frame["loan_amount"] >= 5 * frame["annual_income"]).mean())
+        return Outcome("loan_to_income", share <= 0.01, f"{share:.1%}")
+
+    def no_income_dropped(frame, context):  # a zero income becomes NaN, never counted
+        from workshop_lib.cicd.outcomes import Outcome
+
+        ratio = frame["loan_amount"] / frame["annual_income"].replace(0, np.nan)
+        share = float((ratio > 5).mean())
+        return Outcome("loan_to_income", share <= 0.01, f"{share:.1%}")
+
+    def by_division(frame, context):  # another style: a ratio column, counted
+        from workshop_lib.cicd.outcomes import Outcome
+
+        above = int((frame["loan_amount"] / frame["annual_income"] > 5).sum())
+        return Outcome("loan_to_income", above <= 0.01 * len(frame), f"{above} above 5x")
+
+    refused("07.1", strict_share, "fails a hidden table with exactly 1% of loans")
+    refused("07.1", at_least_5x, "fails a hidden table with 1.5% of loans at exactly 5x")
+    refused("07.1", no_income_dropped, "passes a hidden table with 1.5% of applicants with no")
+    accepted("07.1", by_division)
 
 
 def test_07_2_a_floor_between_the_printed_numbers_fails():
@@ -314,6 +398,22 @@ def test_08_3_a_fixed_rule_and_the_wrong_action_fail_and_guessing_is_cut_short()
     _WRONG_TRIES.clear()
 
 
+def test_08_3_a_limit_that_misses_a_six_point_rise_fails_and_other_right_rules_pass():
+    def rule(limit_of):
+        return lambda rates: AlertRule(
+            "d", "decline_rate", float(limit_of(np.asarray(rates))), "above", "page", "declined"
+        )
+
+    refused(
+        "08.3", rule(lambda r: r.max() + 0.07), "stays quiet on the drift's first", "6.1 points"
+    )
+    refused("08.3", rule(lambda r: r.mean() + 0.065), "stays quiet on the drift's first week")
+    accepted("08.3", rule(lambda r: r.mean() + 0.06))  # the task's words, to the letter
+    accepted("08.3", rule(lambda r: r.mean() + max(3 * r.std(), 0.02)))
+    accepted("08.3", rule(lambda r: r.max() + 0.005))
+    _WRONG_TRIES.clear()
+
+
 def test_09_1_the_printed_answer_truncating_and_plus_one_fail():
     refused("09.1", 5, "pass your function workers_needed")
     refused("09.1", lambda p, w, h: int(p * (1 + h) / w), "less than the peak plus headroom")
@@ -342,6 +442,27 @@ def test_09_3_the_rule_shown_above_a_loose_tolerance_and_rolling_back_on_drift_f
     refused("09.3", rule(loose=0.02), "tolerance", "your function says")
     refused("09.3", rule(loose=0.0), "ranks a bit worse")
     refused("09.3", rule(on_drift=True), "inputs drifted")
+
+    def any_gap(release, tolerance, min_labelled):  # also rolls back a better version
+        if not release["slo_met"]:
+            return True
+        enough = release["labelled_rows"] >= min_labelled
+        return enough and abs(release["new_auc"] - release["previous_auc"]) > tolerance
+
+    def more_than_min(release, tolerance, min_labelled):  # "at least" read as "more than"
+        if not release["slo_met"]:
+            return True
+        enough = release["labelled_rows"] > min_labelled
+        return enough and release["new_auc"] < release["previous_auc"] - tolerance
+
+    def drop_first(release, tolerance, min_labelled):  # another style: the drop, then the rest
+        drop = release["previous_auc"] - release["new_auc"]
+        evidence = release["labelled_rows"] >= min_labelled and drop > tolerance
+        return bool(evidence or not release["slo_met"])
+
+    refused("09.3", any_gap, "ranks clearly better", "your function says roll back")
+    refused("09.3", more_than_min, "exactly min_labelled", "your function says keep it")
+    accepted("09.3", drop_first)
 
 
 def test_09_2_a_made_up_registry_is_refused():

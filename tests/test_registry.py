@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 
 import numpy as np
 import pytest
@@ -97,6 +99,37 @@ def test_untrusted_types_are_refused_at_registration(tmp_path):
         )
     assert registry.versions() == []
     assert not any(tmp_path.iterdir()), "a failed registration must leave nothing behind"
+
+
+def test_a_partial_of_check_array_loads_and_a_partial_of_anything_else_is_refused(tmp_path):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OrdinalEncoder
+
+    frame = data.make_applications(600, seed=3)
+    encode = ColumnTransformer(
+        [
+            ("categories", OrdinalEncoder(), schema.CATEGORICAL_FEATURES),
+            ("numbers", "passthrough", schema.NUMERIC_FEATURES),
+        ]
+    )
+    categories = list(range(len(schema.CATEGORICAL_FEATURES)))
+    boosted = HistGradientBoostingClassifier(categorical_features=categories, max_iter=5)
+    model = Pipeline([("encode", encode), ("boost", boosted)])
+    model.fit(frame[schema.FEATURES], frame[schema.TARGET_COLUMN])
+    registry = Registry(tmp_path)
+    version = registry.register(
+        model, metrics={}, data_fingerprint="f", kind="custom", threshold=0.5
+    )
+    loaded = registry.load(version).model
+    features = frame[schema.FEATURES].head(20)
+    assert np.allclose(loaded.predict_proba(features), model.predict_proba(features))
+
+    shell = FunctionTransformer(func=functools.partial(os.system, "true"))
+    with pytest.raises(RegistryError, match="posix.system"):
+        registry.register(shell, metrics={}, data_fingerprint="f", kind="custom", threshold=0.5)
+    assert registry.versions() == [version]
 
 
 def test_promote_and_rollback(registry, trained):

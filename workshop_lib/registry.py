@@ -80,6 +80,11 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.tree._tree.Tree",
     # holds a regex and dtype filters, and picks columns by them: a learner's standard pipeline
     "sklearn.compose._column_transformer.make_column_selector",
+    # HistGradientBoosting with categorical_features keeps a FunctionTransformer of
+    # partial(check_array, ...); skops audits the function a partial wraps on its own, so a
+    # partial of anything else (os.system, say) is still refused
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
 )
 
 Bump = Literal["major", "minor", "patch"]
@@ -276,8 +281,11 @@ class Registry:
             untrusted = set(sio.get_untrusted_types(file=artifact)) - set(TRUSTED_TYPES)
             if untrusted:
                 raise RegistryError(
-                    f"model contains types not on TRUSTED_TYPES: {sorted(untrusted)}; "
-                    "review them and add them to workshop_lib.registry.TRUSTED_TYPES"
+                    f"model contains types not on TRUSTED_TYPES: {sorted(untrusted)}. The "
+                    "registry loads scikit-learn's own estimators and transformers, not code "
+                    "of your own (a function in a FunctionTransformer, a custom class): build "
+                    "the model from scikit-learn's parts. Trusting a new type is a reviewed "
+                    "change to TRUSTED_TYPES, not a way around this message"
                 )
             metadata = {
                 "version": version,

@@ -10,8 +10,14 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from workshop_lib import data, schema, training
-from workshop_lib.exercises.core import Exercise, as_number, needs_function, register
-from workshop_lib.registry import Registry, RegistryError
+from workshop_lib.exercises.core import (
+    Exercise,
+    as_number,
+    call_answer,
+    needs_function,
+    register,
+)
+from workshop_lib.registry import Bump, Registry, RegistryError
 
 
 # -- 01.1 · recall of the decline rule -------------------------------------------------------
@@ -83,31 +89,54 @@ register(
 SAME_MODEL_GAP = 0.005  # mean |probability difference| allowed from a fit on the same table
 
 
-def _check_package(answer: Callable, seed: int) -> tuple[bool, str]:
-    if (problem := needs_function(answer, "package(registry, train_frame, holdout)")) is not None:
-        return False, problem
-    seeds = [int(s) for s in np.random.default_rng(seed).integers(1, 1_000_000, 3)]
-    train_frame = data.make_applications(3_000, seed=seeds[0])
-    holdout = data.make_applications(1_500, seed=seeds[1], first_id=100_001)
-    hidden = data.make_applications(2_000, seed=seeds[2], first_id=200_001)
-    with tempfile.TemporaryDirectory(prefix="exercise-01-2-") as folder:
-        registry = Registry(folder)
-        version = answer(registry, train_frame.copy(), holdout.copy())
-        if version is None:
-            return False, "package returned None: return the version string register() returns"
-        try:
-            metadata = registry.verify(str(version))
-            model = registry.load(str(version)).model
-        except RegistryError as error:
-            return False, f"the registry cannot find or verify version {version!r}: {error}"
-        if metadata["kind"] != "logistic":
-            return False, f"version {version} holds a {metadata['kind']} model, not a logistic one"
-        if metadata["data_fingerprint"] != data.fingerprint(train_frame):
-            return False, f"version {version} records a data fingerprint that is not train_frame's"
-        try:
-            proba = model.predict_proba(hidden[schema.FEATURES])[:, 1]
-        except NotFittedError:
-            return False, f"version {version} holds a model that was never fitted: train it first"
+def _registry_with_history(folder: str, seed: int) -> Registry:
+    """A registry that already holds two or three versions (a model fitted on another table),
+    so the next version depends on its history, not on a number the learner can guess."""
+    registry = Registry(folder)
+    other = data.make_applications(400, seed=seed, first_id=300_001)
+    model = training.build_pipeline("logistic").fit(*training.split_features(other))
+    parts: tuple[Bump, ...] = ("major", "minor", "patch")
+    for index in np.random.default_rng(seed).integers(0, 3, 2 + seed % 2):
+        registry.register(
+            model,
+            metrics={"roc_auc": 0.7},
+            data_fingerprint=data.fingerprint(other),
+            kind="logistic",
+            threshold=0.5,
+            bump=parts[int(index)],
+        )
+    return registry
+
+
+def _packaged(answer: Callable, registry: Registry, frames: tuple) -> tuple[bool, str]:
+    """Call ``answer`` on one registry and check the version it returns."""
+    train_frame, holdout, hidden = frames
+    before = registry.latest_version()
+    where = "in an empty registry" if before is None else f"in a registry whose latest is {before}"
+    version = call_answer(answer, where, registry, train_frame.copy(), holdout.copy())
+    if version is None:
+        return False, "package returned None: return the version string register() returns"
+    latest = registry.latest_version()
+    if latest == before:
+        return False, f"{where} package returned {version!r}, but registered no new version"
+    if str(version) != latest:
+        return False, (
+            f"{where} package returned {version!r}, but the version it registered is "
+            f"{latest}: return what register() returns"
+        )
+    try:
+        metadata = registry.verify(str(version))
+        model = registry.load(str(version)).model
+    except RegistryError as error:
+        return False, f"the registry cannot find or verify version {version!r}: {error}"
+    if metadata["kind"] != "logistic":
+        return False, f"version {version} holds a {metadata['kind']} model, not a logistic one"
+    if metadata["data_fingerprint"] != data.fingerprint(train_frame):
+        return False, f"version {version} records a data fingerprint that is not train_frame's"
+    try:
+        proba = model.predict_proba(hidden[schema.FEATURES])[:, 1]
+    except NotFittedError:
+        return False, f"version {version} holds a model that was never fitted: train it first"
     reference = training.build_pipeline("logistic").fit(*training.split_features(train_frame))
     gap = float(np.abs(proba - reference.predict_proba(hidden[schema.FEATURES])[:, 1]).mean())
     if gap > SAME_MODEL_GAP:
@@ -125,7 +154,32 @@ def _check_package(answer: Callable, seed: int) -> tuple[bool, str]:
             f"version {version} records ROC AUC {recorded!r}, but the model scores {auc:.4f} on "
             "holdout: record the metrics measured on holdout"
         )
-    return True, f"version {version}: a fitted logistic model, verified, traceable to its data"
+    return True, f"version {version}"
+
+
+def _check_package(answer: Callable, seed: int) -> tuple[bool, str]:
+    if (problem := needs_function(answer, "package(registry, train_frame, holdout)")) is not None:
+        return False, problem
+    seeds = [int(s) for s in np.random.default_rng(seed).integers(1, 1_000_000, 3)]
+    frames = (
+        data.make_applications(3_000, seed=seeds[0]),
+        data.make_applications(1_500, seed=seeds[1], first_id=100_001),
+        data.make_applications(2_000, seed=seeds[2], first_id=200_001),
+    )
+    versions = []
+    with tempfile.TemporaryDirectory(prefix="exercise-01-2-") as folder:
+        for registry in (
+            Registry(f"{folder}/empty"),
+            _registry_with_history(f"{folder}/used", seed),
+        ):
+            passed, message = _packaged(answer, registry, frames)
+            if not passed:
+                return False, message
+            versions.append(message.removeprefix("version "))
+    return True, (
+        f"versions {versions[0]} (an empty registry) and {versions[1]} (one with a history): "
+        "a fitted logistic model, verified, traceable to its data"
+    )
 
 
 def _solution_package() -> Callable:
@@ -162,19 +216,24 @@ _SCENARIOS = ("data_drift", "concept_drift", "label_delay", "new_channel", "rate
 
 
 def _drift_cases(seed: int) -> list[dict[str, float]]:
-    """ROC AUC by scenario: the worst one varies, and in the last case none is worse."""
+    """ROC AUC by scenario: the worst one varies; in the last case none is worse, and one
+    scenario scores exactly the reference's ROC AUC."""
     rng = np.random.default_rng(seed)
     cases = []
     for index in range(4):
-        names = list(rng.choice(_SCENARIOS, int(rng.integers(2, 5)), replace=False))
+        names = [str(n) for n in rng.choice(_SCENARIOS, int(rng.integers(2, 5)), replace=False)]
         reference = round(float(rng.uniform(0.72, 0.85)), 3)
         low, high = (0.01, 0.05) if index == 3 else (-0.08, 0.02)
         aucs = {str(n): round(reference + float(rng.uniform(low, high)), 3) for n in names}
-        if len(set(aucs.values())) < len(aucs):  # a tie: nudge so one scenario is the worst
-            first = next(iter(aucs))
-            aucs[first] -= 0.0015
+        for name in names[1:]:  # no two scenarios tie: nudge a repeat down until it is unique
+            while aucs[name] in {v for n, v in aucs.items() if n != name}:
+                aucs[name] = round(aucs[name] - 0.001, 3)
+        if index == 3:  # one scenario exactly at the reference: equal does not lower it
+            aucs[next(iter(aucs))] = reference
         ordered = [(n, aucs[n]) for n in names]
-        position = int(rng.integers(len(ordered) + 1))
+        # the reference anywhere, but after the scenario that ties with it (a minimum over
+        # every key then meets that scenario first, whatever the seed)
+        position = int(rng.integers(len(ordered) + 1)) if index < 3 else len(ordered)
         ordered.insert(position, ("reference", reference))
         cases.append(dict(ordered))
     return cases
@@ -190,12 +249,17 @@ def _check_drift(answer: Callable, seed: int) -> tuple[bool, str]:
     if (problem := needs_function(answer, "most_harmful(auc_by_scenario)")) is not None:
         return False, problem
     for aucs in _drift_cases(seed):
-        got, expected = answer(dict(aucs)), _worst(aucs)
+        shown = ", ".join(f"{n} {v:.3f}" for n, v in aucs.items())
+        got, expected = call_answer(answer, f"for {shown}", dict(aucs)), _worst(aucs)
         if got == expected:
             continue
-        shown = ", ".join(f"{n} {v:.3f}" for n, v in aucs.items())
         if got == "reference":
             return False, f"for {shown} your function names the reference: it is not a scenario"
+        if isinstance(got, str) and got in aucs and aucs[got] == aucs["reference"]:
+            return False, (
+                f"for {shown} your function says {got!r}: its ROC AUC equals the reference's, "
+                "which does not lower it"
+            )
         if expected is None:
             return False, f"for {shown} your function says {got!r}: no scenario lowers the ROC AUC"
         return False, f"for {shown} your function says {got!r}: another scenario hurts more"

@@ -7,7 +7,14 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import ValidationError
 
-from workshop_lib.exercises.core import Exercise, as_number, close_to, needs_function, register
+from workshop_lib.exercises.core import (
+    Exercise,
+    as_number,
+    call_answer,
+    close_to,
+    needs_function,
+    register,
+)
 from workshop_lib.realtime.api_contract import BatchRequest
 from workshop_lib.schema import EXAMPLE_APPLICATION
 
@@ -94,11 +101,16 @@ register(
 
 # 03.3: Little's law, as a function -------------------------------------------------------------
 def _little_cases(seed: int) -> list[tuple[int, float]]:
+    """(in flight, mean latency in ms): a fast server, a busy one, and a slow one answering a
+    few requests per second whose exact answer has a fraction between 0.2 and 0.8 (so a
+    floor or a rounding to whole requests is out by far more than the tolerance)."""
     rng = np.random.default_rng(seed)
+    slow_in_flight = int(rng.integers(2, 9))
+    slow_throughput = int(rng.integers(2, 12)) + float(rng.uniform(0.2, 0.8))
     return [
         (int(rng.integers(1, 8)), float(rng.uniform(0.5, 5))),
         (int(rng.integers(10, 200)), float(rng.uniform(20, 400))),
-        (int(rng.integers(200, 2_000)), float(rng.uniform(400, 3_000))),
+        (slow_in_flight, 1_000 * slow_in_flight / slow_throughput),
     ]
 
 
@@ -107,7 +119,7 @@ def _little_checker(answer: Callable[[int, float], float], seed: int) -> tuple[b
         return False, problem
     for in_flight, latency_ms in _little_cases(seed):
         where = f"{in_flight} requests in flight at a mean latency of {latency_ms:.1f} ms"
-        got = as_number(answer(in_flight, latency_ms), where)
+        got = as_number(call_answer(answer, f"with {where}", in_flight, latency_ms), where)
         passed, message = close_to(got, in_flight / (latency_ms / 1_000), 0.001, "requests/s")
         if not passed:
             return False, f"with {where}: {message}"

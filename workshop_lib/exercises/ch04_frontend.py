@@ -79,15 +79,20 @@ def _proxy_checker(answer: Callable[[str, int], str], seed: int) -> tuple[bool, 
         expected = f"{prefix.rstrip('/')}/proxy/{port}/"
         if not isinstance(got, str):
             return False, f"for prefix {prefix!r} your function returns {got!r}, not a path"
-        if got.rstrip("/") == expected.rstrip("/"):
+        if got == expected:
             continue
         where = f"for prefix {prefix!r} and port {port} your function says {got!r}"
+        if got == expected.rstrip("/"):
+            return False, (
+                f"{where}: end it with a slash; without it the browser resolves the app's "
+                "relative links (its scripts and styles) one folder up, outside the proxy"
+            )
         if "proxy" not in got:
             return False, f"{where}: the path must go through the Jupyter server's proxy"
         if not got.startswith(prefix.rstrip("/") + "/"):
             return False, f"{where}: the path starts with the prefix (one slash between parts)"
         return False, f"{where}: not the proxied path of that port"
-    return True, "<prefix>/proxy/<port>/, with or without the prefix's trailing slash"
+    return True, "<prefix>/proxy/<port>/, whether or not the prefix ends with a slash"
 
 
 def _proxy_solution() -> Callable[[str, int], str]:

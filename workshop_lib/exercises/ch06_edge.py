@@ -8,7 +8,13 @@ from collections.abc import Callable
 import pandas as pd
 
 from workshop_lib.edge import compression
-from workshop_lib.exercises.core import Exercise, as_number, needs_function, register
+from workshop_lib.exercises.core import (
+    Exercise,
+    as_number,
+    call_answer,
+    needs_function,
+    register,
+)
 
 _NAMES = ["teacher", "pipeline", "onnx", "onnx small", "student", "student int8", "tiny", "pruned"]
 Pick = Callable[[pd.DataFrame, float, float], str | None]
@@ -19,12 +25,13 @@ def _variant_tables(seed: int) -> list[tuple[pd.DataFrame, float, float]]:
     """Variant tables (first row the teacher) with the ROC AUC drop and p50 limit to meet.
 
     Each table's smallest file loses too much ROC AUC, and in the first two the smallest
-    accurate one is too slow; in the first a student beats the teacher; in the last no
-    variant meets both limits.
+    accurate one is too slow; in the first a student beats the teacher; in the second the
+    variant to ship runs exactly at the latency limit ("at most" includes it); in the fourth
+    no variant meets both limits; in the last only the teacher does.
     """
     rng = random.Random(seed)
     cases = []
-    for index in range(4):
+    for index in range(5):
         names = rng.sample(_NAMES[1:], 5)
         teacher_auc, auc_drop = rng.uniform(0.72, 0.88), rng.choice([0.005, 0.01, 0.02])
         max_ms = rng.choice([0.5, 1.0, 2.0])
@@ -44,9 +51,18 @@ def _variant_tables(seed: int) -> list[tuple[pd.DataFrame, float, float]]:
         if index == 0:  # a student beats the teacher: the limit is from the teacher's AUC
             rows[3]["roc_auc"] = teacher_auc - 0.5 * auc_drop
             rows[4]["roc_auc"] = teacher_auc + 0.6 * auc_drop
+        if index == 1:  # the next smallest accurate one runs exactly at the limit
+            rows[3]["roc_auc"] = teacher_auc - 0.5 * auc_drop
+            rows[3]["p50_ms"] = max_ms
         if index == 3:
             for row in rows:
                 row["p50_ms"] = max_ms * rng.uniform(1.1, 3)
+        if index == 4:  # every smaller variant is too weak or too slow
+            for number, row in enumerate(rows[1:]):
+                if number % 2:
+                    row["roc_auc"] = teacher_auc - auc_drop * rng.uniform(1.3, 3)
+                else:
+                    row["p50_ms"] = max_ms * rng.uniform(1.1, 3)
         others = rows[1:]
         rng.shuffle(others)  # the order says nothing; the teacher stays first
         rows = [rows[0], *others]
@@ -64,10 +80,11 @@ def _check_pick(answer: Pick, seed: int) -> tuple[bool, str]:
     if (problem := needs_function(answer, "variant_to_ship(table, auc_drop, max_ms)")) is not None:
         return False, problem
     for table, auc_drop, max_ms in _variant_tables(seed):
-        got, expected = answer(table.copy(), auc_drop, max_ms), _pick(table, auc_drop, max_ms)
+        expected = _pick(table, auc_drop, max_ms)
+        where = f"on a hidden table of {len(table)} variants (auc_drop {auc_drop}, max_ms {max_ms})"
+        got = call_answer(answer, where, table.copy(), auc_drop, max_ms)
         if got == expected:
             continue
-        where = f"on a hidden table of {len(table)} variants (auc_drop {auc_drop}, max_ms {max_ms})"
         if got is None:
             return False, f"{where} your function says None, but a variant meets both limits"
         if got not in table.index:
@@ -85,6 +102,11 @@ def _check_pick(answer: Pick, seed: int) -> tuple[bool, str]:
             )
         if expected is None:
             return False, f"{where} your function picks {got!r}, but no variant meets both limits"
+        if table.loc[expected, "p50_ms"] == max_ms:
+            return False, (
+                f"{where} your function picks {got!r}, but {expected!r} is smaller and its p50 "
+                f"is exactly {max_ms} ms: 'at most max_ms' includes the limit"
+            )
         return False, f"{where} your function picks {got!r}: it qualifies, but another is smaller"
     return True, "the smallest file within the ROC AUC drop and the latency limit, or None"
 

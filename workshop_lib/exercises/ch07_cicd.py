@@ -10,7 +10,7 @@ from workshop_lib import data
 from workshop_lib.cicd.data_checks import DataContext, corrupt
 from workshop_lib.cicd.gates import GateLimits
 from workshop_lib.cicd.outcomes import Outcome
-from workshop_lib.exercises.core import Exercise, needs_function, register
+from workshop_lib.exercises.core import Exercise, call_answer, needs_function, register
 
 
 def _solution_loan_check():
@@ -34,10 +34,22 @@ def _big_loans(frame, share: float, rng, times: float = 6.0, rows=None):
     return broken
 
 
+def _no_income(frame, share: float, rng):
+    """A copy in which exactly ``share`` of the applicants earn nothing (loans intact): any
+    loan is above 5x an income of 0."""
+    broken = frame.copy()
+    chosen = broken.index[rng.choice(len(frame), round(share * len(frame)), replace=False)]
+    broken.loc[chosen, "annual_income"] = 0.0
+    return broken
+
+
 def _hidden_tables(seed: int) -> dict[str, tuple[object, bool]]:
     """What the table holds -> (table, whether the check must pass it). Drawn afresh, never shown.
 
-    Shares either side of 1% and ratios either side of 5 catch a wrong constant; the last two
+    Shares either side of 1% and ratios either side of 5 catch a wrong constant, a share of
+    exactly 1% and loans of exactly 5x the income a wrong comparison (incomes and loans are
+    whole numbers, so 5x is exact), applicants with no income a division that drops them
+    (a loan over an income of 0 is infinite, above 5x); the last two
     defeat checks that look at one column, or at loans against a typical income (the median),
     instead of each loan against its own applicant's income.
     """
@@ -60,6 +72,18 @@ def _hidden_tables(seed: int) -> dict[str, tuple[object, bool]]:
             _big_loans(clean, 0.08, rng, 4.5, rows=rich),
             True,
         ),
+        "exactly 1% of loans at 6x the income: allowed (not more than 1%)": (
+            _big_loans(clean, 0.01, rng),
+            True,
+        ),
+        "1.5% of loans at exactly 5x the income: allowed (not above 5x)": (
+            _big_loans(clean, 0.015, rng, 5.0),
+            True,
+        ),
+        "1.5% of applicants with no income asking for a loan": (
+            _no_income(clean, 0.015, rng),
+            False,
+        ),
     }
 
 
@@ -68,7 +92,7 @@ def _check_loan_check(answer: Callable, seed: int) -> tuple[bool, str]:
         return False, problem
     tables = _hidden_tables(seed)
     for what, (table, should_pass) in tables.items():
-        outcome = answer(table, DataContext())
+        outcome = call_answer(answer, f"on a hidden table with {what}", table, DataContext())
         if not isinstance(outcome, Outcome):
             return (
                 False,

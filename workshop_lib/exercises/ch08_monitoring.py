@@ -194,23 +194,24 @@ register(
 # -- 08.3 · an alert rule on the decline rate -----------------------------------------------
 def _hidden_quarters(seed: int) -> list[pd.DataFrame]:
     """Quarters at decline rates from 5 % to 30 %: healthy weeks within 1.2 points of their
-    level, then applicant drift 6 to 10 points above it, then labels-only (concept) drift."""
+    level, then three weeks of applicant drift 6.1 to 10 points above the healthy weeks' mean
+    (the first just past the 6 points the rule must catch), then labels-only (concept) drift."""
     rng = np.random.default_rng(seed)
     quarters = []
     # far apart: the first quarter's drift stays below the last one's healthy weeks, so no
     # fixed limit fits all three
     for level in (rng.uniform(0.05, 0.08), rng.uniform(0.14, 0.18), rng.uniform(0.25, 0.3)):
-        healthy = int(rng.integers(4, 9))
-        rates = [
-            *(level + rng.uniform(-0.012, 0.012, healthy)),
-            *(level + rng.uniform(0.06, 0.10, 3)),
-            *(level + rng.uniform(-0.012, 0.012, 3)),
-        ]
+        healthy = level + rng.uniform(-0.012, 0.012, int(rng.integers(4, 9)))
+        drifted = healthy.mean() + np.array([0.061, *rng.uniform(0.061, 0.10, 2)])
+        rates = [*healthy, *drifted, *(level + rng.uniform(-0.012, 0.012, 3))]
+        healthy_weeks = len(healthy)
         quarters.append(
             pd.DataFrame(
                 {
                     "window": pd.date_range("2025-03-03", periods=len(rates), freq="7D"),
-                    "phase": ["reference"] * healthy + ["data_drift"] * 3 + ["concept_drift"] * 3,
+                    "phase": ["reference"] * healthy_weeks
+                    + ["data_drift"] * 3
+                    + ["concept_drift"] * 3,
                     "decline_rate": np.round(rates, 4),
                 }
             )
@@ -235,10 +236,15 @@ def _check_decline_rule(answer, seed: int) -> tuple[bool, str]:
             return False, (
                 f"{where} your rule fires on a reference week ({healthy[0].message}): a false alarm"
             )
-        if not any(phase[a.window] == "data_drift" for a in fired):
+        # an alert fires when its rule starts to hold: the drift's first week, the smallest
+        # rise (6.1 points), must start it
+        first = weeks[weeks["phase"] == "data_drift"].iloc[0]
+        if not any(a.window == first["window"] for a in fired):
+            rise = first["decline_rate"] - float(np.mean(reference_rates))
             return False, (
-                f"{where} your rule (limit {rule.limit:g}, {rule.direction}) never fires while "
-                "the applicants drift 6 to 10 points higher: it misses the incident"
+                f"{where} your rule (limit {rule.limit:g}, {rule.direction}) stays quiet on "
+                f"the drift's first week, at {first['decline_rate']:.1%}: {100 * rise:.1f} "
+                "points above the reference weeks' mean, so it misses the start of the incident"
             )
         if rule.action != "page":
             return False, OptionMiss(
@@ -271,9 +277,9 @@ register(
         prompt=(
             "Write decline_rule(reference_rates) -> AlertRule: from the weekly decline rates "
             "of healthy weeks (no labels needed), a rule on 'decline_rate' that stays quiet on "
-            "those weeks and fires when the applicants drift (the decline rate rises by 6 "
-            "points or more), with the action that fits a change of inputs while the ROC AUC "
-            "holds ('retrain' or 'page')."
+            "those weeks and fires on every week the applicants drift (the decline rate 6 points "
+            "or more above the healthy weeks' mean), with the action that fits a change of "
+            "inputs while the ROC AUC holds ('retrain' or 'page')."
         ),
         hint=(
             "AlertRule(name, metric, limit, direction, action, description): put the limit a "

@@ -189,12 +189,22 @@ _ROLLBACK_KINDS = (
     ("inputs drifted, the new version is better but slow", (0.3, 0.9), (-3, -1), False, (0.01,), 3),
     ("a large drop on too few labelled outcomes", (0.0, 0.3), (2.0, 5.0), True, (0.01,), 0.5),
     ("too few labelled outcomes, and the SLO is broken", (0.0, 0.3), (-1, 1), False, (0.01,), 0.5),
+    (
+        "nothing drifted, the new version ranks clearly better",
+        (0.0, 0.1),
+        (-6, -2),
+        True,
+        (0.01,),
+        3,
+    ),
+    ("exactly min_labelled outcomes, a large drop", (0.0, 0.2), (2.0, 5.0), True, (0.01,), 1),
 )
 
 
 def _rollback_cases(seed: int) -> list[tuple[str, dict, float, int]]:
     """Releases drawn afresh: drift with and without harm, drops either side of the tolerance
-    (never within 10 % of it), broken SLOs, too few labels. The drop just inside a tolerance
+    (never within 10 % of it), broken SLOs, too few labels, a clearly better new version and
+    exactly `min_labelled` labels. The drop just inside a tolerance
     of 0.03 is larger than the drop just beyond one of 0.005, so no fixed tolerance passes."""
     rng = random.Random(seed)
     min_labelled = rng.choice([500, 1_000, 2_000])
@@ -206,7 +216,9 @@ def _rollback_cases(seed: int) -> list[tuple[str, dict, float, int]]:
             "drifted_share": round(rng.uniform(*drifted), 3),
             "new_auc": round(previous - tolerance * rng.uniform(*harm), 5),
             "previous_auc": previous,
-            "labelled_rows": round(min_labelled * labels * rng.uniform(0.4, 1.6)),
+            "labelled_rows": round(min_labelled * labels * rng.uniform(0.4, 1.6))
+            if labels != 1
+            else min_labelled,  # "at least min_labelled" includes it
             "slo_met": slo_met,
         }
         cases.append((what, release, tolerance, min_labelled))
@@ -234,7 +246,7 @@ def _check_rollback(answer: Rollback, seed: int) -> tuple[bool, str]:
                 f"{what} ({release}, tolerance {tolerance}, min_labelled {min_labelled}): "
                 f"your function says {'roll back' if verdict else 'keep it'}"
             )
-    return True, "right on nine hidden releases: evidence, not drift, rolls back"
+    return True, f"right on {len(_ROLLBACK_KINDS)} hidden releases: evidence, not drift, rolls back"
 
 
 def _solution_rollback() -> Rollback:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import inspect
 import math
 import secrets
+import sys
 import textwrap
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -33,6 +36,20 @@ class CheckResult:
 
     def __bool__(self) -> bool:
         return bool(self.passed)
+
+
+class AnswerRaised(Exception):
+    """The learner's function raised on a hidden case; the message says on which."""
+
+
+def call_answer(answer: Callable[..., Any], where: str, *arguments: Any) -> Any:
+    """``answer(*arguments)``; if it raises, an ``AnswerRaised`` that names the case."""
+    try:
+        return answer(*arguments)
+    except Exception as error:  # whatever the learner's code raised is the verdict
+        raise AnswerRaised(
+            f"{where}, your function raised {type(error).__name__}: {error}"
+        ) from error
 
 
 class OptionMiss(str):
@@ -98,11 +115,14 @@ def grade(exercise_id: str, answer: Any, seed: int) -> CheckResult:
     exercise = _find(exercise_id)
     try:
         passed, message = exercise.checker(answer, seed)
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
-        passed, message = (
-            False,
-            f"the answer could not be checked ({type(error).__name__}: {error})",
-        )
+    except AnswerRaised as error:
+        passed, message = False, str(error)
+    except Exception as error:  # the learner's code may raise anything: it is the verdict
+        what = f"{type(error).__name__}: {error}"
+        if raised_in_learner_code(error):
+            passed, message = False, f"your answer raised {what} on the checker's hidden cases"
+        else:
+            passed, message = False, f"the answer could not be checked ({what})"
     if passed:
         _WRONG_TRIES.pop(exercise_id, None)
     elif isinstance(message, OptionMiss) and exercise.max_wrong_tries is not None:
@@ -113,6 +133,19 @@ def grade(exercise_id: str, answer: Any, seed: int) -> CheckResult:
                 f"no longer says which part is wrong: reread {exercise.section}, then try again"
             )
     return CheckResult(exercise_id, passed, message, exercise.hint)
+
+
+def raised_in_learner_code(error: BaseException) -> bool:
+    """Whether ``error``'s traceback passes through code outside the workbook's package and
+    outside the installed libraries: a notebook cell or a learner's file."""
+    package = Path(__file__).resolve().parents[1]
+    installed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}
+    for frame, _ in traceback.walk_tb(error.__traceback__):
+        file = Path(frame.f_code.co_filename).resolve()
+        inside = (package, *installed)
+        if not any(file.is_relative_to(root) for root in inside):
+            return True
+    return False
 
 
 def hint(exercise_id: str) -> str:

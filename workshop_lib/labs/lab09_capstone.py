@@ -3,8 +3,10 @@
 The production model's threshold is drawn per check (neither 0.5 nor the training default),
 and on every seed the release meets a table whose candidate lands between the floor and
 production's ROC AUC (a gate that compares the candidate with itself, or ignores production,
-ships it), tables that the data check must stop before anything is trained, shuffled labels,
-and good data, in that order; nothing but the good data may register a version.
+ships it), a table whose labels follow a pattern the holdout lacks (a gate on any split of
+the table itself ships it), tables that the data check must stop before anything is trained,
+shuffled labels, and good data, in that order; nothing but the good data may register a
+version.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ def _misled(good: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
     misled = (lines > lines.quantile(1 - SPURIOUS_RATE)).to_numpy()
     table.loc[rows, schema.TARGET_COLUMN] = misled.astype(table[schema.TARGET_COLUMN].dtype)
     return table
+
+
+def _candidate_auc(table: pd.DataFrame, holdout: pd.DataFrame) -> float:
+    """The holdout ROC AUC of a candidate trained on ``table`` the hint's way."""
+    model = training.build_pipeline("logistic").fit(*training.split_features(table))
+    return shared.holdout_auc(model, holdout)
 
 
 def _good_table(seed: int, floor: float, holdout: pd.DataFrame) -> pd.DataFrame:
@@ -95,8 +103,15 @@ def tables(seed: int) -> tuple[float, pd.DataFrame, list[tuple[str, pd.DataFrame
         value = feature.maximum + (1 if feature.integer else 0.01)
         table.loc[rng.choice(ROWS, 5, replace=False), feature.name] = value
         above.append((f"{feature.name} of {value:g} (above its range)", table))
+    broken_join = _misled(good, 1.0, fresh_seed(seed, 6))
     stopped = [
         ("a weaker candidate (ROC AUC between the floor and production's)", weaker),
+        (
+            "labels from a broken join (every applicant with many credit lines marked as "
+            "defaulted: a candidate learns it perfectly on the table itself and scores "
+            f"{_candidate_auc(broken_join, holdout):.2f} on the holdout)",
+            broken_join,
+        ),
         ("missing credit scores", holey),
         ("missing loan purposes", no_category),
         ("ages of 150", beyond),
