@@ -43,3 +43,26 @@ def test_spark_engine_stores_the_dask_predictions_and_skips_a_rerun(scored_day, 
     assert (again.written, again.skipped) == (0, 3)
     assert batch.runs(url)["scheduler"].tolist() == ["spark local[1]"] * 2
     assert not list((tmp_path / "scored").iterdir())  # the staging Parquet is cleaned up
+
+
+def test_the_jvm_start_notices_are_dropped_and_every_other_line_passes(capfd):
+    """What a process started inside the block writes on stderr reaches this process's stderr,
+    except the JVM's start-up notices (a notebook's saved output shows no such notice)."""
+    import subprocess
+    import sys
+    import time
+
+    from workshop_lib.batch import spark_engine
+
+    lines = "WARNING: Using incubator modules: jdk.incubator.vector\\nan error Spark reports\\n"
+    with spark_engine._jvm_start_notices_dropped():
+        child = subprocess.Popen([sys.executable, "-c", f"import sys; sys.stderr.write('{lines}')"])
+    assert child.wait(timeout=30) == 0
+    seen = ""
+    for _ in range(100):  # the forwarding thread passes the line on within moments
+        seen += capfd.readouterr().err
+        if "an error Spark reports" in seen:
+            break
+        time.sleep(0.05)
+    assert "an error Spark reports" in seen
+    assert "incubator" not in seen

@@ -20,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -72,6 +73,42 @@ def spark_environment() -> dict[str, str]:
     }
 
 
+# what the driver's JVM prints on stderr as it starts, whatever log4j says: notices, not news
+_JVM_START_NOTICES = (
+    "WARNING: Using incubator modules",
+    'Setting default log level to "WARN"',
+    "To adjust logging level use sc.setLogLevel",
+)
+
+
+@contextlib.contextmanager
+def _jvm_start_notices_dropped() -> Iterator[None]:
+    """Start the JVM inside this block with a pipe as its stderr: a thread passes each line on
+    to this process's stderr (a notebook shows it) except the start-up notices.
+
+    The JVM keeps the pipe after the block; the thread ends when the JVM exits.
+    """
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    own_stderr = os.dup(2)
+
+    def forward() -> None:
+        with open(read_end, "rb") as lines, open(own_stderr, "wb", buffering=0) as out:
+            for line in lines:
+                if not line.decode(errors="replace").startswith(_JVM_START_NOTICES):
+                    out.write(line)
+
+    threading.Thread(target=forward, name="jvm-stderr", daemon=True).start()
+    saved = os.dup(2)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 @contextlib.contextmanager
 def spark_session(master: str = "local[1]", driver_memory: str = "512m") -> Iterator[SparkSession]:
     """A lean local SparkSession (no UI, no progress bar, errors-only log), stopped on exit."""
@@ -84,19 +121,20 @@ def spark_session(master: str = "local[1]", driver_memory: str = "512m") -> Iter
         log4j = Path(scratch) / "log4j2.properties"
         log4j.write_text(_LOG4J)
         java_options = f"{LEAN_JVM} -Dlog4j.configurationFile=file:{log4j}"
-        session = (
-            SparkSession.builder.master(master)
-            .appName("workbook-batch")
-            .config("spark.driver.memory", driver_memory)
-            .config("spark.driver.extraJavaOptions", java_options)
-            .config("spark.local.dir", scratch)
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "2")
-            .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ROWS_PER_ARROW_BATCH))
-            .config("spark.python.worker.reuse", "true")  # the model stays loaded between tasks
-            .getOrCreate()
-        )
+        with _jvm_start_notices_dropped():
+            session = (
+                SparkSession.builder.master(master)
+                .appName("workbook-batch")
+                .config("spark.driver.memory", driver_memory)
+                .config("spark.driver.extraJavaOptions", java_options)
+                .config("spark.local.dir", scratch)
+                .config("spark.ui.enabled", "false")
+                .config("spark.ui.showConsoleProgress", "false")
+                .config("spark.sql.shuffle.partitions", "2")
+                .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(ROWS_PER_ARROW_BATCH))
+                .config("spark.python.worker.reuse", "true")  # the model stays loaded
+                .getOrCreate()
+            )
         session.sparkContext.setLogLevel("ERROR")
         try:
             yield session
