@@ -462,6 +462,14 @@ def test_09_3_the_rule_shown_above_a_loose_tolerance_and_rolling_back_on_drift_f
 
     refused("09.3", any_gap, "ranks clearly better", "your function says roll back")
     refused("09.3", more_than_min, "exactly min_labelled", "your function says keep it")
+
+    def at_least_tolerance(release, tolerance, min_labelled):  # "more than" read as "at least"
+        if not release["slo_met"]:
+            return True
+        drop = release["previous_auc"] - release["new_auc"]
+        return release["labelled_rows"] >= min_labelled and drop >= tolerance
+
+    refused("09.3", at_least_tolerance, "a drop of exactly the tolerance", "says roll back")
     accepted("09.3", drop_first)
 
 

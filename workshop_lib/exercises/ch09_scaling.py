@@ -203,9 +203,10 @@ _ROLLBACK_KINDS = (
 
 def _rollback_cases(seed: int) -> list[tuple[str, dict, float, int]]:
     """Releases drawn afresh: drift with and without harm, drops either side of the tolerance
-    (never within 10 % of it), broken SLOs, too few labels, a clearly better new version and
-    exactly `min_labelled` labels. The drop just inside a tolerance
-    of 0.03 is larger than the drop just beyond one of 0.005, so no fixed tolerance passes."""
+    (never within 10 % of it), broken SLOs, too few labels, a clearly better new version,
+    exactly `min_labelled` labels and a drop of exactly the tolerance. The drop just inside a
+    tolerance of 0.03 is larger than the drop just beyond one of 0.005, so no fixed tolerance
+    passes."""
     rng = random.Random(seed)
     min_labelled = rng.choice([500, 1_000, 2_000])
     cases = []
@@ -222,6 +223,17 @@ def _rollback_cases(seed: int) -> list[tuple[str, dict, float, int]]:
             "slo_met": slo_met,
         }
         cases.append((what, release, tolerance, min_labelled))
+    # a drop of exactly the tolerance is not "more than" it; binary fractions (1/64 and
+    # multiples of 1/32) make every way of computing the drop exact
+    previous, tolerance = rng.choice([0.75, 0.78125, 0.8125, 0.84375]), 0.015625
+    exact = {
+        "drifted_share": round(rng.uniform(0.0, 0.2), 3),
+        "new_auc": previous - tolerance,
+        "previous_auc": previous,
+        "labelled_rows": 3 * min_labelled,
+        "slo_met": True,
+    }
+    cases.append(("a drop of exactly the tolerance", exact, tolerance, min_labelled))
     return cases
 
 
@@ -246,7 +258,10 @@ def _check_rollback(answer: Rollback, seed: int) -> tuple[bool, str]:
                 f"{what} ({release}, tolerance {tolerance}, min_labelled {min_labelled}): "
                 f"your function says {'roll back' if verdict else 'keep it'}"
             )
-    return True, f"right on {len(_ROLLBACK_KINDS)} hidden releases: evidence, not drift, rolls back"
+    return (
+        True,
+        f"right on {len(_ROLLBACK_KINDS) + 1} hidden releases: evidence, not drift, rolls back",
+    )
 
 
 def _solution_rollback() -> Rollback:
