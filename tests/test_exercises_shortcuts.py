@@ -110,6 +110,12 @@ def test_01_3_a_name_or_the_plain_minimum_fails():
 
     refused("01.3", at_most, "equals the reference's")
 
+    def first_below(aucs):  # the first scenario below the reference, not the lowest
+        below = [k for k, v in aucs.items() if k != "reference" and v < aucs["reference"]]
+        return below[0] if below else None
+
+    refused("01.3", first_below, "another scenario hurts more")
+
     def lowest_unless_reference(aucs):  # the minimum over every key, None if the reference
         name = min(aucs, key=aucs.get)
         return None if name == "reference" else name
@@ -234,6 +240,15 @@ def test_05_2_a_window_from_the_list_or_a_rule_without_the_cap_fail():
 
     refused("05.2", unsorted, "a smaller window of the list also does")
 
+    def no_floor(windows, rate, fixed_ms, per_event_ms, max_batch):  # a batch of 0.3 events
+        for window in sorted(windows):
+            size = min(max_batch, rate * window / 1_000)
+            if size / (fixed_ms + per_event_ms * size) * 1_000 >= rate:
+                return window
+        return None
+
+    refused("05.2", no_floor, "a smaller window of the list also does")
+
 
 def test_06_1_the_printed_name_and_the_library_function_fail():
     refused("06.1", "student int8", "pass your function variant_to_ship")
@@ -275,6 +290,13 @@ def test_06_1_the_printed_name_and_the_library_function_fail():
         return None
 
     refused("06.1", strict, "includes the limit")
+
+    def strict_auc(table, auc_drop, max_ms):  # "at most auc_drop below" read as "less than"
+        teacher_auc = table["roc_auc"].iloc[0]
+        good = table[(table["roc_auc"] > teacher_auc - auc_drop) & (table["p50_ms"] <= max_ms)]
+        return good["size_kb"].idxmin() if len(good) else None
+
+    refused("06.1", strict_auc, "ROC AUC is exactly", "includes the limit")
     refused("06.1", skips_teacher, "says None, but a variant meets both limits")
     accepted("06.1", sorted_first)
 

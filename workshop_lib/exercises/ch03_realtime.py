@@ -90,7 +90,8 @@ def _batch_solution() -> dict:
 register(
     Exercise(
         id="03.2",
-        prompt="Build the JSON body (a dict) of a /predict/batch call holding two applications.",
+        prompt="Build the JSON body (a dict) of a /predict/batch call holding two different "
+        "applications.",
         hint='The body is {"applications": [...]}, each item a full application like EXAMPLE.',
         checker=_batch_checker,
         solution=_batch_solution,

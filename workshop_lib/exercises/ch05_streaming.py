@@ -87,7 +87,8 @@ def _throughput(window_ms: float, rate: float, fixed_ms: float, per_event_ms: fl
 
 def _window_cases(seed: int) -> list[tuple[list[float], float, float, float, int]]:
     """Window lists (the first in descending order, the others shuffled); the answer is in the
-    middle, the smallest, or no window at all (in the second case only because of the cap).
+    middle, the smallest, or no window at all (in the second case only because of the cap);
+    in the last case the smallest window holds less than one event (a batch of one keeps up).
 
     No window's throughput is within 0.5 % of the rate, so the answer is never a near tie.
     """
@@ -118,6 +119,12 @@ def _window_cases(seed: int) -> list[tuple[list[float], float, float, float, int
         else:
             rng.shuffle(windows)
         cases.append((windows, rate, fixed_ms, per_event_ms, cap))
+    # a quiet hour: less than one event per window, and a batch of one keeps up
+    windows = sorted(rng.sample([1, 2, 5, 10, 20, 50, 100, 200], 4) + [0.5])
+    fixed_ms, per_event_ms = rng.uniform(1, 15), rng.uniform(0.005, 0.1)
+    rate = rng.uniform(0.3, 0.9) * 1_000 / (fixed_ms + per_event_ms)
+    rng.shuffle(windows)
+    cases.append((windows, rate, fixed_ms, per_event_ms, rng.choice([100, 250, 500, 1_000])))
     return cases
 
 

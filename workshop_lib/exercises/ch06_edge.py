@@ -26,7 +26,8 @@ def _variant_tables(seed: int) -> list[tuple[pd.DataFrame, float, float]]:
 
     Each table's smallest file loses too much ROC AUC, and in the first two the smallest
     accurate one is too slow; in the first a student beats the teacher; in the second the
-    variant to ship runs exactly at the latency limit ("at most" includes it); in the fourth
+    variant to ship runs exactly at the latency limit ("at most" includes it); in the third its
+    ROC AUC is exactly ``auc_drop`` below the teacher's (binary fractions, so exact); in the fourth
     no variant meets both limits; in the last only the teacher does.
     """
     rng = random.Random(seed)
@@ -34,6 +35,8 @@ def _variant_tables(seed: int) -> list[tuple[pd.DataFrame, float, float]]:
     for index in range(5):
         names = rng.sample(_NAMES[1:], 5)
         teacher_auc, auc_drop = rng.uniform(0.72, 0.88), rng.choice([0.005, 0.01, 0.02])
+        if index == 2:  # binary fractions: "exactly auc_drop below" is exact however computed
+            teacher_auc, auc_drop = rng.choice([0.75, 0.78125, 0.8125, 0.84375]), 0.015625
         max_ms = rng.choice([0.5, 1.0, 2.0])
         sizes = rng.sample(range(20, 3_000), 6)
         rows: list[dict[str, float | str]] = [
@@ -54,6 +57,8 @@ def _variant_tables(seed: int) -> list[tuple[pd.DataFrame, float, float]]:
         if index == 1:  # the next smallest accurate one runs exactly at the limit
             rows[3]["roc_auc"] = teacher_auc - 0.5 * auc_drop
             rows[3]["p50_ms"] = max_ms
+        if index == 2:  # the variant to ship is exactly auc_drop below the teacher
+            rows[2]["roc_auc"] = teacher_auc - auc_drop
         if index == 3:
             for row in rows:
                 row["p50_ms"] = max_ms * rng.uniform(1.1, 3)
@@ -102,6 +107,12 @@ def _check_pick(answer: Pick, seed: int) -> tuple[bool, str]:
             )
         if expected is None:
             return False, f"{where} your function picks {got!r}, but no variant meets both limits"
+        if table.loc[expected, "roc_auc"] == table["roc_auc"].iloc[0] - auc_drop:
+            return False, (
+                f"{where} your function picks {got!r}, but {expected!r} is smaller and its ROC "
+                f"AUC is exactly {auc_drop} below the teacher's: 'at most auc_drop below' "
+                "includes the limit"
+            )
         if table.loc[expected, "p50_ms"] == max_ms:
             return False, (
                 f"{where} your function picks {got!r}, but {expected!r} is smaller and its p50 "

@@ -141,6 +141,18 @@ def _check_strict_gate(answer: GateLimits, seed: int) -> tuple[bool, str]:
     if not isinstance(answer, GateLimits):
         return False, f"expected a GateLimits(...), got {type(answer).__name__}"
     floor, drop = answer.min_roc_auc, answer.max_auc_drop
+    defaults = GateLimits()
+    others = [
+        f"{name} from {getattr(defaults, name)} to {getattr(answer, name)}"
+        for name in vars(defaults)
+        if name not in ("min_roc_auc", "max_auc_drop")
+        and getattr(answer, name) != getattr(defaults, name)
+    ]
+    if others:
+        return False, (
+            f"your limits also change {', '.join(others)}: the task tightens the ROC AUC gate "
+            "only (a calibration error limit of 0, say, fails production itself)"
+        )
 
     def stopped_by(auc: float, current: float) -> list[str]:
         """The ROC AUC gates that a model with ``auc`` fails, ``current`` serving."""

@@ -13,6 +13,7 @@ from workshop_lib.exercises.core import (
     Exercise,
     OptionMiss,
     as_number,
+    call_answer,
     needs_function,
     register,
 )
@@ -78,7 +79,7 @@ def _check_mystery(answer, seed: int) -> tuple[bool, str]:
         return False, problem
     for column, sign, pair_seed in _mystery_cases(seed):
         reference, current = drifted_pair(column, sign, pair_seed)
-        found = answer(reference.copy(), current.copy())
+        found = call_answer(answer, "on a hidden pair of samples", reference.copy(), current.copy())
         if not isinstance(found, dict) or not {"column", "direction"} <= set(found):
             return False, (
                 f"your function returned {found!r}: return a dict like "
@@ -86,8 +87,11 @@ def _check_mystery(answer, seed: int) -> tuple[bool, str]:
             )
         where = f"on a hidden pair of samples your function says {found['column']!r}"
         if found["column"] != column:
-            row = detect_drift(reference, current).set_index("column").loc[[found["column"]]]
-            if row.empty or not bool(row["drifted"].iloc[0]):
+            drift = detect_drift(reference, current).set_index("column")
+            if found["column"] not in drift.index:
+                return False, f"{where}, which is not one of the model's features"
+            row = drift.loc[[found["column"]]]
+            if not bool(row["drifted"].iloc[0]):
                 return False, f"{where}, a feature that did not drift there"
             return False, f"{where}, but another feature drifted far more strongly"
         said, moved = _direction_word(found["direction"]), "higher" if sign > 0 else "lower"
@@ -277,8 +281,8 @@ register(
         prompt=(
             "Write decline_rule(reference_rates) -> AlertRule: from the weekly decline rates "
             "of healthy weeks (no labels needed), a rule on 'decline_rate' that stays quiet on "
-            "those weeks and fires on every week the applicants drift (the decline rate 6 points "
-            "or more above the healthy weeks' mean), with the action that fits a change of "
+            "those weeks and fires when the applicants drift (a decline rate more than 6 points "
+            "above the healthy weeks' mean), with the action that fits a change of "
             "inputs while the ROC AUC holds ('retrain' or 'page')."
         ),
         hint=(

@@ -34,7 +34,8 @@ def whole_number(value: object) -> int | None:
 
 def _capacity_cases(seed: int) -> list[tuple[float, float, float]]:
     """(peak, per worker, headroom): one exact fit (whole numbers of workers, computed exactly
-    in floats), one small fraction over a whole number of workers, one large fraction."""
+    in floats), one small fraction over a whole number of workers, one large fraction, and a
+    peak just over a whole number of workers before the headroom is added."""
     rng = random.Random(seed)
     per_worker = float(rng.choice([125, 200, 250, 400, 500]))
     headroom = rng.choice([0.25, 1.0])  # peak * (1 + headroom) / per_worker is exact
@@ -44,6 +45,10 @@ def _capacity_cases(seed: int) -> list[tuple[float, float, float]]:
         per = rng.uniform(80, 600)
         room = rng.choice([0.2, 0.3, 0.5])
         cases.append(((rng.randint(1, 40) + fraction) * per / (1 + room), per, room))
+    # just over a whole number of workers before the headroom: rounding up first, then adding
+    # the headroom, asks for one worker too many
+    per_worker = float(rng.choice([125, 200, 250, 400, 500]))
+    cases.append(((rng.randint(2, 30) + 0.05) * per_worker, per_worker, 0.25))
     return cases
 
 
@@ -74,7 +79,7 @@ def _check_capacity(answer: Callable[[float, float, float], int], seed: int) -> 
             )
         if whole > expected:
             return False, f"{where} your function says {whole}: {whole - 1} would also do"
-    return True, "the peak plus headroom over one worker's rate, rounded up, on three hidden plans"
+    return True, "the peak plus headroom over one worker's rate, rounded up, on four hidden plans"
 
 
 def _solution_capacity() -> Callable[[float, float, float], int]:

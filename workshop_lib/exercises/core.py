@@ -38,16 +38,17 @@ class CheckResult:
         return bool(self.passed)
 
 
-class AnswerRaised(Exception):
-    """The learner's function raised on a hidden case; the message says on which."""
+class AnswerRefused(Exception):
+    """The answer fails a hidden case in a way the checker cannot go on from (it raised, or
+    returned what is not a number); the message says on which case and what it did."""
 
 
 def call_answer(answer: Callable[..., Any], where: str, *arguments: Any) -> Any:
-    """``answer(*arguments)``; if it raises, an ``AnswerRaised`` that names the case."""
+    """``answer(*arguments)``; if it raises, an ``AnswerRefused`` that names the case."""
     try:
         return answer(*arguments)
-    except Exception as error:  # whatever the learner's code raised is the verdict
-        raise AnswerRaised(
+    except (Exception, SystemExit) as error:  # whatever the learner's code raised: the verdict
+        raise AnswerRefused(
             f"{where}, your function raised {type(error).__name__}: {error}"
         ) from error
 
@@ -115,9 +116,9 @@ def grade(exercise_id: str, answer: Any, seed: int) -> CheckResult:
     exercise = _find(exercise_id)
     try:
         passed, message = exercise.checker(answer, seed)
-    except AnswerRaised as error:
+    except AnswerRefused as error:
         passed, message = False, str(error)
-    except Exception as error:  # the learner's code may raise anything: it is the verdict
+    except (Exception, SystemExit) as error:  # the learner's code may raise anything
         what = f"{type(error).__name__}: {error}"
         if raised_in_learner_code(error):
             passed, message = False, f"your answer raised {what} on the checker's hidden cases"
@@ -169,17 +170,22 @@ def needs_function(answer: Any, signature: str) -> str | None:
 def as_number(value: Any, what: str) -> float:
     """``value`` as a float, or a ValueError saying what the learner's function returned."""
     if value is None:
-        raise ValueError(f"your function returned None for {what}: write its body and return")
+        raise AnswerRefused(f"your function returned None for {what}: write its body and return")
     if isinstance(value, bool):
-        raise ValueError(f"your function returned {value} (a bool) for {what}, not a number")
-    return float(value)
+        raise AnswerRefused(f"your function returned {value} (a bool) for {what}, not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise AnswerRefused(
+            f"for {what}, your function returned {type(value).__name__} {value!r}, not a number"
+        ) from None
 
 
 def close_to(
     answer: float, expected: float, rel: float = 0.01, what: str = "value"
 ) -> tuple[bool, str]:
     """A checker step: is a number within ``rel`` of the expected one (says which way off)."""
-    answer = float(answer)
+    answer = as_number(answer, what)
     if math.isclose(answer, expected, rel_tol=rel, abs_tol=1e-12):
         return True, f"{what} = {answer:.4g}"
     direction = "too high" if answer > expected else "too low"
