@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workshop_lib import data, training
+from workshop_lib import data, schema, training
 from workshop_lib.cicd.gates import GateLimits
 from workshop_lib.edge import compression
 from workshop_lib.exercises import check
@@ -387,6 +387,15 @@ def test_08_1_a_dict_a_fixed_column_or_a_fixed_direction_fails():
         return {"column": column, "direction": "higher"}
 
     refused("08.1", always_higher, "(right) and higher, but its values went lower", seeds=fast)
+
+    def largest_relative_mean_change(ref, cur):  # effect size without a test
+        column = max(schema.NUMERIC_FEATURES, key=lambda c: abs(cur[c].mean() / ref[c].mean() - 1))
+        higher = cur[column].mean() > ref[column].mean()
+        return {"column": column, "direction": "higher" if higher else "lower"}
+
+    refused("08.1", largest_relative_mean_change, "compare distributions, not means", seeds=fast)
+    not_a_feature = lambda ref, cur: {"column": "application_id", "direction": "up"}  # noqa: E731
+    refused("08.1", not_a_feature, "not one of the model's features", seeds=fast)
 
 
 def test_08_2_the_printed_level_and_the_old_hidden_cases_fail():

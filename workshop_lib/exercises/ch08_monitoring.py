@@ -50,6 +50,18 @@ def mystery_samples(seed: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
     return drifted_pair(column, int(rng.choice([-1, 1])), seed)
 
 
+_SLIPPED, SLIP_SHARE, SLIP_FACTOR = "annual_income", 0.01, 100
+
+
+def _with_income_slips(current: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``current`` with 1 % of its incomes typed 100x too large (cents for dollars): the mean
+    income doubles, the distribution of incomes barely moves (a KS statistic near 0.01)."""
+    slipped = current.copy()
+    rows = np.random.default_rng([seed, 82]).choice(len(current), int(SLIP_SHARE * len(current)))
+    slipped.loc[slipped.index[rows], _SLIPPED] *= SLIP_FACTOR
+    return slipped
+
+
 def _mystery_cases(seed: int) -> list[tuple[str, int, int]]:
     """Four hidden pairs: four different columns, moved both ways."""
     rng = np.random.default_rng([seed, 81])
@@ -79,6 +91,7 @@ def _check_mystery(answer, seed: int) -> tuple[bool, str]:
         return False, problem
     for column, sign, pair_seed in _mystery_cases(seed):
         reference, current = drifted_pair(column, sign, pair_seed)
+        current = _with_income_slips(current, pair_seed)
         found = call_answer(answer, "on a hidden pair of samples", reference.copy(), current.copy())
         if not isinstance(found, dict) or not {"column", "direction"} <= set(found):
             return False, (
@@ -90,6 +103,13 @@ def _check_mystery(answer, seed: int) -> tuple[bool, str]:
             drift = detect_drift(reference, current).set_index("column")
             if found["column"] not in drift.index:
                 return False, f"{where}, which is not one of the model's features"
+            if found["column"] == _SLIPPED:
+                return False, (
+                    f"{where}: its mean moved mostly because {SLIP_SHARE:.0%} of the incomes "
+                    f"were typed {SLIP_FACTOR}x too large (a few outliers), while another "
+                    "feature's distribution drifted far more strongly: compare distributions, "
+                    "not means"
+                )
             row = drift.loc[[found["column"]]]
             if not bool(row["drifted"].iloc[0]):
                 return False, f"{where}, a feature that did not drift there"
