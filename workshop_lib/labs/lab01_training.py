@@ -80,7 +80,16 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         ("category", schema.CATEGORICAL_FEATURES),
         ("numeric", schema.NUMERIC_FEATURES),
     ):
-        if not _responds(loaded.model, holdout, columns):
+        try:
+            responds = _responds(loaded.model, holdout, columns)
+        except (KeyError, ValueError) as error:
+            return False, (
+                f"ROC AUC {auc:.3f}, but the registered model cannot score hidden rows whose "
+                f"{kind} columns take other values the schema allows ({error}): a category "
+                "the training table lacked must not stop scoring (schema.CATEGORIES lists "
+                "them all; OneHotEncoder(handle_unknown='ignore') is another way)"
+            )
+        if not responds:
             return False, (
                 f"ROC AUC {auc:.3f}, but the predictions on {HOLDOUT_ROWS:,} hidden rows do not "
                 f"change when every {kind} column ({', '.join(columns)}) changes: the model "
