@@ -48,7 +48,7 @@ test: model lint book  ## lint, the website build and checks, every test and eve
 contention: model  ## every notebook beside a busy core, then on one core (taskset; CI runs it; ~20 min)
 	WORKBOOK_CONTENTION=1 $(BIN)/python -m tools.contention both
 
-lab-answers: model  ## every catalogued lab answer on 20 seeds (make test tries 3; about 10 minutes)
+lab-answers: model  ## every catalogued lab answer on 20 seeds (make test tries 2; about 15 minutes)
 	LAB_ANSWER_SEEDS=20 $(BIN)/python -m pytest tests/test_lab_answers.py
 
 mutants: $(INSTALLED)  ## mutation testing of the lab checkers (Cosmic Ray's mutants of each reference; slow)

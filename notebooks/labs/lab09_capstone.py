@@ -6,10 +6,12 @@ on ``holdout``, and only if it passes register it and promote it. Return the ver
 serves afterwards (``registry.stage()``), whether or not the candidate shipped.
 
 The checker gives you a fresh registry with a production model, then tables that must not
-ship: one whose candidate is weaker than production (the gate must stop it), tables with
-missing values or values out of range (the data check must stop them before anything is
-trained), and shuffled labels; nothing may be registered for them. Then good data, which must
-ship as a new version that keeps production's threshold.
+ship: one whose candidate is weaker than production, one whose labels came from a broken
+join (the gate must stop both), tables with missing values or values out of range (the data
+check must stop them before anything is trained), shuffled labels, and the good data judged
+on a holdout whose outcomes no model can rank (the gate decides on the holdout it is given);
+nothing may be registered for them. Then good data with the real holdout, which must ship as
+a new version that keeps production's threshold.
 
 Hint: reuse your lab 07 functions (``from lab07_cicd import check_table, quality_gate`` works
 when this folder is on the path, or copy them here); train with

@@ -5,8 +5,9 @@ and on every seed the release meets a table whose candidate lands between the fl
 production's ROC AUC (a gate that compares the candidate with itself, or ignores production,
 ships it), a table whose labels follow a pattern the holdout lacks (a gate on any split of
 the table itself ships it), tables that the data check must stop before anything is trained,
-shuffled labels, and good data, in that order; nothing but the good data may register a
-version.
+shuffled labels, the good data judged on a holdout with shuffled outcomes (a release that
+gates on data of its own ships it), and good data, in that order; nothing but the good data
+with the real holdout may register a version.
 """
 
 from __future__ import annotations
@@ -169,6 +170,24 @@ def _check_release(module: ModuleType, seed: int) -> tuple[bool, str]:
                 f"on a table with {what} your release returned {answer!r}, but {serving} "
                 "serves: return registry.stage()"
             )
+    # the same good data, judged on a holdout whose outcomes were shuffled: no model ranks
+    # them (ROC AUC about 0.5, under the floor), so a release that gates on the holdout it is
+    # given stops; one that gates on data of its own (a split, a sample it made) ships
+    labels = np.random.default_rng(fresh_seed(seed, 8)).permutation(holdout[schema.TARGET_COLUMN])
+    blind = holdout.assign(**{schema.TARGET_COLUMN: labels})
+    versions = registry.versions()
+    what = "good data judged on a holdout whose outcomes no model can rank (ROC AUC about 0.5)"
+    answer = _release(module, what, good, blind, registry)
+    if registry.stage() != serving or len(registry.versions()) != len(versions):
+        return False, (
+            f"{what}: your release registered or shipped a version ({registry.stage()} serves "
+            f"now): gate the candidate on the holdout it is given, not on data of its own"
+        )
+    if answer != serving:
+        return False, (
+            f"{what}: your release returned {answer!r}, but {serving} serves: "
+            "return registry.stage()"
+        )
     versions = registry.versions()
     answer = _release(module, "good new data", good, holdout, registry)
     now = registry.stage()
