@@ -507,3 +507,20 @@ def test_09_3_the_rule_shown_above_a_loose_tolerance_and_rolling_back_on_drift_f
 def test_09_2_a_made_up_registry_is_refused():
     with pytest.raises(TypeError, match="not holdout=, new_data=, registry="):
         check("09.2", None, registry=None, holdout=None, new_data=None)
+
+
+def test_09_2_a_gate_on_data_of_its_own_and_the_newest_version_fail():
+    from workshop_lib.cicd import pipeline
+
+    def own_split(table, holdout, registry):  # gates on a fifth of the table, not the holdout
+        exam = table.sample(frac=0.2, random_state=0)
+        train = table.drop(exam.index)
+        report = pipeline.run_pipeline(train, exam, registry=registry, kind="logistic")
+        return {"version": registry.stage(), "stopped_at": report.stopped_at}
+
+    def newest(table, holdout, registry):  # the newest version, not what serves
+        report = pipeline.run_pipeline(table, holdout, registry=registry, kind="logistic")
+        return {"version": registry.latest_version(), "stopped_at": report.stopped_at}
+
+    refused("09.2", own_split, "no model can rank reached production", seeds=range(2))
+    refused("09.2", newest, "shuffled labels", "your function returned", seeds=range(2))

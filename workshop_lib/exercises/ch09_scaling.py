@@ -134,6 +134,30 @@ def _run_release(answer: Callable, registry: Registry, holdout, new_data) -> tup
         return False, f"good new data should give a new production version; still {before}"
     if shipped != {"version": serving, "stopped_at": None}:
         return False, (f"good data: {serving} now serves, but your function returned {shipped!r}")
+    # the same good data, judged on a holdout whose outcomes were shuffled: no model ranks
+    # them, so a ship() that gates on the holdout it is given stops at the gates
+    blind = data_checks.corrupt(holdout, "shuffle_labels")
+    judged = answer(new_data, blind, registry)
+    if registry.stage() != serving:
+        return False, (
+            "good data judged on a holdout whose outcomes no model can rank reached production "
+            f"({registry.stage()} replaced {serving}): gate on the holdout you are given"
+        )
+    if judged != {"version": serving, "stopped_at": "gates"}:
+        return False, (
+            "good data judged on a holdout whose outcomes no model can rank: the gates stopped "
+            f"it and {serving} still serves, but your function returned {judged!r}"
+        )
+    # a candidate registered and never promoted: the newest version is not what serves
+    current = registry.load()
+    registry.register(
+        current.model,
+        metrics=current.metadata["metrics"],
+        data_fingerprint=current.metadata["data_fingerprint"],
+        kind=current.metadata["kind"],
+        threshold=current.threshold,
+        notes="a candidate registered and never promoted",
+    )
     shuffled = data_checks.corrupt(new_data, "shuffle_labels")
     stopped = answer(shuffled, holdout, registry)
     if registry.stage() != serving:
@@ -143,7 +167,10 @@ def _run_release(answer: Callable, registry: Registry, holdout, new_data) -> tup
             f"shuffled labels: {serving} still serves and the gates stopped the candidate, but "
             f"your function returned {stopped!r}"
         )
-    return True, f"good data shipped as {serving}; shuffled labels stopped at the gates"
+    return True, (
+        f"good data shipped as {serving}; judged on a blind holdout, and with shuffled labels, "
+        "it stopped at the gates"
+    )
 
 
 def _solution_release() -> Callable:
@@ -159,12 +186,14 @@ register(
         id="09.2",
         prompt=(
             "Capstone: write `ship(table, holdout, registry)` that takes a new training table "
-            "through the CI/CD pipeline and returns {'version': what serves afterwards, "
-            "'stopped_at': the stage that stopped it, or None}."
+            "through the CI/CD pipeline (a logistic model, like production) and returns "
+            "{'version': what serves afterwards, 'stopped_at': the stage that stopped it, or "
+            "None}."
         ),
         hint=(
-            "pipeline.run_pipeline(...) returns a report with .stopped_at; what serves "
-            "afterwards is registry.stage(), whether or not the candidate was promoted"
+            "pipeline.run_pipeline(table, holdout, registry=registry, kind='logistic') returns "
+            "a report with .stopped_at; what serves afterwards is registry.stage(), whether "
+            "or not the candidate was promoted"
         ),
         checker=_check_release,
         solution=_solution_release,
