@@ -105,7 +105,9 @@ def run_checker(lab: Lab, answer: Any, seed: int) -> CheckResult:
 def check_lab(lab_id: str, path: Path | str | None = None, seed: int | None = None) -> CheckResult:
     """Check the learner's lab file (default ``notebooks/labs/<file>``) on fresh inputs."""
     lab = _find(lab_id)
-    path = Path(path) if path is not None else LAB_DIR / lab.file
+    # resolved against the working directory now: Streamlit's AppTest would resolve a relative
+    # page path against the checker's own folder
+    path = Path(path).resolve() if path is not None else LAB_DIR / lab.file
     if not path.exists():
         return CheckResult(f"lab {lab_id}", False, f"{path} does not exist", lab.hint)
     if unfinished(path):
