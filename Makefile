@@ -45,7 +45,7 @@ lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and
 test: model lint book  ## lint, the website build and checks, every test and every notebook (nbval)
 	$(BIN)/python -m pytest
 
-contention: model  ## every notebook beside a busy core, then on one core (taskset; CI runs it; ~20 min)
+contention: model  ## every notebook beside a busy core, then on one core (taskset; ~20 min)
 	WORKBOOK_CONTENTION=1 $(BIN)/python -m tools.contention both
 
 lab-answers: model  ## every catalogued lab answer on 20 seeds (make test tries 2; about 15 minutes)
