@@ -154,7 +154,7 @@ def _packaged(answer: Callable, registry: Registry, frames: tuple) -> tuple[bool
             f"version {version} records ROC AUC {recorded!r}, but the model scores {auc:.4f} on "
             "holdout: record the metrics measured on holdout"
         )
-    return True, f"version {version}"
+    return True, ""
 
 
 def _check_package(answer: Callable, seed: int) -> tuple[bool, str]:
@@ -175,7 +175,7 @@ def _check_package(answer: Callable, seed: int) -> tuple[bool, str]:
             passed, message = _packaged(answer, registry, frames)
             if not passed:
                 return False, message
-            versions.append(message.removeprefix("version "))
+            versions.append(registry.latest_version())
     return True, (
         f"versions {versions[0]} (an empty registry) and {versions[1]} (one with a history): "
         "a fitted logistic model, verified, traceable to its data"

@@ -110,8 +110,7 @@ def _check_mystery(answer, seed: int) -> tuple[bool, str]:
                     "feature's distribution drifted far more strongly: compare distributions, "
                     "not means"
                 )
-            row = drift.loc[[found["column"]]]
-            if not bool(row["drifted"].iloc[0]):
+            if not bool(drift.at[found["column"], "drifted"]):
                 return False, f"{where}, a feature that did not drift there"
             return False, f"{where}, but another feature drifted far more strongly"
         said, moved = _direction_word(found["direction"]), "higher" if sign > 0 else "lower"
@@ -228,12 +227,11 @@ def _hidden_quarters(seed: int) -> list[pd.DataFrame]:
         healthy = level + rng.uniform(-0.012, 0.012, int(rng.integers(4, 9)))
         drifted = healthy.mean() + np.array([0.061, *rng.uniform(0.061, 0.10, 2)])
         rates = [*healthy, *drifted, *(level + rng.uniform(-0.012, 0.012, 3))]
-        healthy_weeks = len(healthy)
         quarters.append(
             pd.DataFrame(
                 {
                     "window": pd.date_range("2025-03-03", periods=len(rates), freq="7D"),
-                    "phase": ["reference"] * healthy_weeks
+                    "phase": ["reference"] * len(healthy)
                     + ["data_drift"] * 3
                     + ["concept_drift"] * 3,
                     "decline_rate": np.round(rates, 4),

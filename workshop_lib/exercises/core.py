@@ -139,12 +139,12 @@ def grade(exercise_id: str, answer: Any, seed: int) -> CheckResult:
 def raised_in_learner_code(error: BaseException) -> bool:
     """Whether ``error``'s traceback passes through code outside the workbook's package and
     outside the installed libraries: a notebook cell or a learner's file."""
-    package = Path(__file__).resolve().parents[1]
-    installed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}
+    ours = {
+        Path(root).resolve() for root in (Path(__file__).parents[1], sys.prefix, sys.base_prefix)
+    }
     for frame, _ in traceback.walk_tb(error.__traceback__):
         file = Path(frame.f_code.co_filename).resolve()
-        inside = (package, *installed)
-        if not any(file.is_relative_to(root) for root in inside):
+        if not any(file.is_relative_to(root) for root in ours):
             return True
     return False
 
@@ -168,7 +168,7 @@ def needs_function(answer: Any, signature: str) -> str | None:
 
 
 def as_number(value: Any, what: str) -> float:
-    """``value`` as a float, or a ValueError saying what the learner's function returned."""
+    """``value`` as a float, or an ``AnswerRefused`` saying what the learner's function returned."""
     if value is None:
         raise AnswerRefused(f"your function returned None for {what}: write its body and return")
     if isinstance(value, bool):
