@@ -50,9 +50,9 @@ def test_a_context_of_ones_own_is_refused(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))
 def test_unanswered_shows_prompt_and_hint(exercise_id):
-    result = check(exercise_id, None)
-    assert result.passed is None
-    assert "Not answered yet" in repr(result) and "Hint" in repr(result)
+    for result in (check(exercise_id, None), check(exercise_id)):
+        assert result.passed is None
+        assert "Not answered yet" in repr(result) and "Hint" in repr(result)
 
 
 @pytest.mark.parametrize("exercise_id", sorted(EXERCISES))

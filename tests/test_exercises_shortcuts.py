@@ -40,7 +40,8 @@ def test_00_1_a_number_or_a_made_up_sample_no_longer_passes():
     with pytest.raises(TypeError, match="not sample="):
         check("00.1", 0.5, sample=pd.DataFrame({"defaulted": [0, 1]}))
     refused("00.1", 0.16, "pass your function default_rate(frame)")
-    refused("00.1", lambda frame: 0.16, "your function says 0.1600, not their share")
+    refused("00.1", lambda frame: 0.16, "your function says 0.16, not their share")
+    accepted("00.1", lambda frame: np.float32(frame["defaulted"].mean()))  # float32 is right
     refused("00.1", lambda frame: frame["defaulted"].sum(), "a share is between 0 and 1")
     accepted("00.1", lambda frame: float((frame["defaulted"] == 1).sum() / len(frame)))
 
@@ -63,7 +64,7 @@ def _register(registry, model, train_frame, metrics):
         metrics=metrics,
         data_fingerprint=data.fingerprint(train_frame),
         kind="logistic",
-        threshold=0.5,
+        threshold=training.DECISION_THRESHOLD,
     )
 
 
@@ -82,7 +83,13 @@ def test_01_2_an_unfitted_model_other_data_or_made_up_metrics_fail():
 
     seeds = range(1)
     refused("01.2", unfitted, "never fitted", seeds=seeds)
-    refused("01.2", other_data, "it was not trained on train_frame", seeds=seeds)
+    refused("01.2", other_data, "it is not a logistic model trained on train_frame", seeds=seeds)
+
+    def other_kind(registry, train_frame, holdout):  # boosting, registered as logistic
+        result = training.train(train_frame, holdout, kind="gradient_boosting")
+        return _register(registry, result.model, train_frame, result.metrics)
+
+    refused("01.2", other_kind, "it is not a logistic model trained on train_frame", seeds=seeds)
     refused("01.2", made_up_metrics, "records ROC AUC 0.99", seeds=seeds)
     refused("01.2", lambda registry, train_frame, holdout: "1.0.0", "no new version", seeds=seeds)
 
@@ -92,6 +99,18 @@ def test_01_2_an_unfitted_model_other_data_or_made_up_metrics_fail():
         return "1.0.0"
 
     refused("01.2", hard_coded, "whose latest is", "but the version it registered is", seeds=seeds)
+
+    def half_threshold(registry, train_frame, holdout):  # the trained result decides at 0.35
+        result = training.train(train_frame, holdout, kind="logistic")
+        return registry.register(
+            result.model,
+            metrics=result.metrics,
+            data_fingerprint=data.fingerprint(train_frame),
+            kind="logistic",
+            threshold=0.5,
+        )
+
+    refused("01.2", half_threshold, "decides at threshold 0.5", seeds=seeds)
 
 
 def test_01_3_a_name_or_the_plain_minimum_fails():
@@ -150,6 +169,11 @@ def test_02_3_the_printed_arithmetic_and_timedelta_seconds_fail():
 
     refused("02.3", naive, "your age in hours")
 
+    def unsigned(scored_at, now):  # hides a clock that runs ahead
+        return abs((now - datetime.fromisoformat(scored_at)).total_seconds()) / 3600
+
+    refused("02.3", unsigned, "stamped after now", "too high")
+
 
 def test_02b_1_the_fastest_per_row_engine_fails():
     refused("02b.1", lambda rows, engines: max(engines, key=lambda n: engines[n][1]), "sooner")
@@ -194,6 +218,16 @@ def test_02_1_memory_without_the_index_fails_on_every_draw():
             mb * 1e6 / (sample.memory_usage(index=False, deep=True).sum() / len(sample))
         ),
         "MB partitions",
+    )
+
+
+def test_02_1_memory_without_deep_fails_on_every_draw():
+    # every draw holds a text column, whose strings only deep=True counts
+    refused(
+        "02.1",
+        lambda sample, mb: mb * 1e6 / (sample.memory_usage().sum() / len(sample)),
+        "MB partitions",
+        seeds=range(200),
     )
 
 
@@ -248,6 +282,24 @@ def test_05_2_a_window_from_the_list_or_a_rule_without_the_cap_fail():
         return None
 
     refused("05.2", no_floor, "a smaller window of the list also does")
+
+    def strict(windows, rate, fixed_ms, per_event_ms, max_batch):  # "faster than", not "keeps up"
+        for window in sorted(windows):
+            size = min(max_batch, max(1, rate * window / 1_000))
+            if size / ((fixed_ms + per_event_ms * size) / 1_000) > rate:
+                return window
+        return None
+
+    refused("05.2", strict, "exactly", "keeping up includes equal")
+
+    def in_seconds(windows, rate, fixed_ms, per_event_ms, max_batch):  # another order of sums
+        for window in sorted(windows):
+            size = min(max_batch, max(1.0, rate * (window / 1_000)))
+            if size >= rate * (fixed_ms / 1_000 + per_event_ms / 1_000 * size):
+                return window
+        return None
+
+    accepted("05.2", in_seconds)
 
 
 def test_06_1_the_printed_name_and_the_library_function_fail():

@@ -3,10 +3,11 @@
 1. ``ks_statistic(a, b)``: the largest absolute gap between the empirical CDFs of samples
    ``a`` and ``b`` (any sizes, ties allowed). Do not call scipy here: the checker compares your
    number with ``scipy.stats.ks_2samp`` on hidden samples.
-2. ``drift_alert(reference, current, page)``: when the KS test's p-value (scipy may give it)
-   is below 0.01, call ``page(message)`` exactly once with a message saying what drifted and
-   how much (the KS statistic as a number to 2 decimals, e.g. "D = 0.14", or the p-value to
-   2 significant digits), and return True; otherwise page nobody and return False.
+2. ``drift_alert(reference, current, page)``: when the KS test's p-value (scipy may give it:
+   ``stats.ks_2samp`` with its default method, exact for small samples) is below 0.01, call
+   ``page(message)`` exactly once with a message saying what drifted and how much (the KS
+   statistic as a number to 2 decimals, e.g. "D = 0.14", or the p-value to 2 significant
+   digits), and return True; otherwise page nobody and return False.
 
 Hint: evaluate both CDFs at every value of the pooled sample:
 np.searchsorted(np.sort(a), points, side="right") / len(a).

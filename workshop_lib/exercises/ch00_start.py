@@ -42,8 +42,8 @@ def _check_default_rate(answer: Callable[[pd.DataFrame], float], seed: int) -> t
         got = as_number(call_answer(answer, f"for {what}", frame.copy()), what)
         if not 0 <= got <= 1:
             return False, f"for {what} your function says {got:g}: a share is between 0 and 1"
-        if not np.isclose(got, expected, rtol=1e-9, atol=1e-12):
-            return False, f"for {what} your function says {got:.4f}, not their share"
+        if not np.isclose(got, expected, rtol=1e-6, atol=1e-12):  # float32 is right too
+            return False, f"for {what} your function says {got:.6g}, not their share"
     return True, "the share of defaults, right on four tables from no default to over 40 %"
 
 

@@ -143,7 +143,8 @@ def _packaged(answer: Callable, registry: Registry, frames: tuple) -> tuple[bool
         return False, (
             f"version {version}'s probabilities on hidden applications differ by {gap:.3f} on "
             f"average from a logistic model fitted on train_frame (tolerance {SAME_MODEL_GAP}): "
-            "it was not trained on train_frame"
+            "it is not a logistic model trained on train_frame (another kind of model, other "
+            "data or other settings)"
         )
     auc = roc_auc_score(
         holdout[schema.TARGET_COLUMN], model.predict_proba(holdout[schema.FEATURES])[:, 1]
@@ -153,6 +154,12 @@ def _packaged(answer: Callable, registry: Registry, frames: tuple) -> tuple[bool
         return False, (
             f"version {version} records ROC AUC {recorded!r}, but the model scores {auc:.4f} on "
             "holdout: record the metrics measured on holdout"
+        )
+    if metadata["threshold"] != training.DECISION_THRESHOLD:
+        return False, (
+            f"version {version} decides at threshold {metadata['threshold']!r}, but the model "
+            f"was trained and measured at {training.DECISION_THRESHOLD} (the result's "
+            "threshold): register threshold=result.threshold"
         )
     return True, ""
 

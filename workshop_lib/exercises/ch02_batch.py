@@ -17,13 +17,16 @@ RowsPerPartition = Callable[[pd.DataFrame, float], float]
 
 def _sizing_cases(seed: int) -> list[tuple[pd.DataFrame, int]]:
     """Partitions the notebook never showed: other row counts, column sets and targets."""
-    from workshop_lib import data
+    from workshop_lib import data, schema
     from workshop_lib.batch import INPUT_COLUMNS
 
     rng = random.Random(seed)
     cases: list[tuple[pd.DataFrame, int]] = []
     for _ in range(3):
-        columns = [INPUT_COLUMNS[0], *rng.sample(INPUT_COLUMNS[1:], rng.randint(4, 10))]
+        # a text column in every case: strings are what memory_usage counts only with deep=True
+        text = rng.choice(schema.CATEGORICAL_FEATURES)
+        others = [c for c in INPUT_COLUMNS[1:] if c != text]
+        columns = [INPUT_COLUMNS[0], text, *rng.sample(others, rng.randint(3, 9))]
         rows = rng.randint(2_000, 9_000)
         sample = data.make_applications(rows, seed=rng.randint(1, 10**6))[columns]
         # a partition keeps the index of the rows it holds (not a RangeIndex): its 8 bytes a
@@ -136,6 +139,11 @@ def _staleness_cases(seed: int) -> list[tuple[str, datetime]]:
         local = scored.astimezone(timezone(offset)).replace(microsecond=rng.randint(0, 999) * 1000)
         now = (local + timedelta(hours=span_hours)).astimezone(UTC).replace(microsecond=0)
         cases.append((local.isoformat(timespec="milliseconds"), now))
+    # a scorer whose clock runs minutes ahead: stamped after `now`, the age is negative
+    scored = datetime(2025, 6, 1, tzinfo=UTC) + timedelta(seconds=rng.uniform(0, 1e7))
+    ahead = scored.astimezone(timezone(timedelta(hours=2))).replace(microsecond=0)
+    now = (scored - timedelta(minutes=rng.uniform(2, 12))).replace(microsecond=0)
+    cases.append((ahead.isoformat(timespec="milliseconds"), now))
     return cases
 
 
@@ -149,8 +157,12 @@ def _check_age_hours(answer: Callable[[str, datetime], float], seed: int) -> tup
             as_number(answer(scored_at, now), where), expected, rel=1e-4, what="age in hours"
         )
         if not passed:
-            return False, f"for {where}: {message}"
-    return True, "right from minutes to weeks, in every time zone: the age decides staleness"
+            skew = " (stamped after now: the scorer's clock runs ahead)" if expected < 0 else ""
+            return False, f"for {where}{skew}: {message}"
+    return True, (
+        "right from minutes to weeks, in every time zone, and negative for a clock that runs "
+        "ahead: the age decides staleness"
+    )
 
 
 def _solution_age_hours() -> Callable[[str, datetime], float]:
@@ -165,7 +177,8 @@ register(
         id="02.3",
         prompt=(
             "Write age_hours(scored_at, now): how many hours old a prediction stored at "
-            "`scored_at` (an ISO string with a time zone) is at `now` (an aware datetime)."
+            "`scored_at` (an ISO string with a time zone) is at `now` (an aware datetime); "
+            "negative when it was stamped after `now` (the scorer's clock ran ahead)."
         ),
         hint="datetime.fromisoformat reads the string; subtract, then total_seconds() / 3600",
         checker=_check_age_hours,

@@ -85,6 +85,14 @@ def _throughput(window_ms: float, rate: float, fixed_ms: float, per_event_ms: fl
     return size / (fixed_ms + per_event_ms * size) * 1_000
 
 
+# (fixed_ms, per_event_ms, window_ms, rate): batches of that window score exactly `rate` events/s
+EXACTLY_KEEPING_UP = [
+    (2.0, 0.5, 4.0, 1_000.0),
+    (3.0, 0.25, 6.0, 2_000.0),
+    (1.0, 0.125, 2.0, 4_000.0),
+]
+
+
 def _window_cases(seed: int) -> list[tuple[list[float], float, float, float, int]]:
     """Window lists (the first in descending order, the others shuffled); the answer is in the
     middle, the smallest, or no window at all (in the second case only because of the cap);
@@ -125,6 +133,12 @@ def _window_cases(seed: int) -> list[tuple[list[float], float, float, float, int
     rate = rng.uniform(0.3, 0.9) * 1_000 / (fixed_ms + per_event_ms)
     rng.shuffle(windows)
     cases.append((windows, rate, fixed_ms, per_event_ms, rng.choice([100, 250, 500, 1_000])))
+    # a window whose batches keep up exactly: every number a binary fraction, so any order of
+    # the arithmetic scores exactly `rate` events/s, and "keeps up" must include it
+    fixed_ms, per_event_ms, exact_ms, rate = rng.choice(EXACTLY_KEEPING_UP)
+    windows = [exact_ms / 4, exact_ms / 2, exact_ms, exact_ms * 2, exact_ms * 4]
+    rng.shuffle(windows)
+    cases.append((windows, rate, fixed_ms, per_event_ms, 1_000))
     return cases
 
 
@@ -153,6 +167,14 @@ def _check_window(answer: Window, seed: int) -> tuple[bool, str]:
         speed = _throughput(got, rate, fixed_ms, per_event_ms, cap)
         if speed < rate:
             return False, f"{where}: its batches are scored at {speed:,.0f} events/s, too slow"
+        if (
+            expected is not None
+            and _throughput(expected, rate, fixed_ms, per_event_ms, cap) == rate
+        ):
+            return False, (
+                f"{where}: it keeps up, but so does {expected:g} ms, exactly: its batches score "
+                f"{rate:,.0f} events/s, as many as arrive (keeping up includes equal)"
+            )
         return False, f"{where}: it keeps up, but a smaller window of the list also does"
     return True, "the shortest wait whose batches amortise the fixed cost, or None"
 

@@ -97,8 +97,9 @@ def _find(exercise_id: str) -> Exercise:
     return EXERCISES[exercise_id]
 
 
-def check(exercise_id: str, answer: Any, **context: Any) -> CheckResult:
-    """Check an answer on fresh hidden cases; ``None`` or ``...`` means "not answered yet"."""
+def check(exercise_id: str, answer: Any = None, **context: Any) -> CheckResult:
+    """Check an answer on fresh hidden cases; no answer, ``None`` or ``...`` means "not answered
+    yet" (the result shows the question)."""
     exercise = _find(exercise_id)
     if context:
         names = ", ".join(f"{name}=" for name in sorted(context))

@@ -61,62 +61,94 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _versioned(loaded: LoadedModel, seed: int, good: list[dict[str, Any]]) -> LoadedModel:
-    """``loaded`` with a version drawn for this check (not 1.0.0) and a threshold (not 0.5).
+def _near_threshold(loaded: LoadedModel, seed: int) -> dict[str, Any]:
+    """An applicant whose default probability lies between 0.12 and 0.34 and rounds down at
+    every precision from 2 to 6 decimals (the threshold goes 1e-9 under it)."""
+    frame = data.make_applications(600, seed=seed)[schema.FEATURES]
+    probability = scoring.score_batch(loaded, frame)["probability"].to_numpy()
+    for row, p in enumerate(probability):
+        if 0.12 < p < 0.34 and all(round(float(p), k) < p - 1e-9 for k in range(2, 7)):
+            return {k: _plain(v) for k, v in frame.astype(object).iloc[row].items()}
+    raise RuntimeError("no applicant near the threshold")  # never seen: about 1 in 40 qualify
 
-    The threshold sits just under the probability of the riskiest applicant under 0.5, so the
-    model declines that one and a rule at 0.5 approves it, on every seed.
-    """
+
+def _versioned(loaded: LoadedModel, seed: int, near: dict[str, Any]) -> LoadedModel:
+    """``loaded`` with a version drawn for this check (not 1.0.0) and a threshold 1e-9 under
+    the probability of ``near``: the model declines that applicant, and on every seed a rule at
+    a fixed 0.35 or 0.5, or on the probability rounded to 2-6 decimals, approves it."""
     rng = np.random.default_rng(seed)
     version = ".".join(str(int(part)) for part in rng.integers(1, 20, 3))
-    probability = scoring.score_batch(loaded, pd.DataFrame(good))["probability"]
-    threshold = float(probability[probability < 0.5].max()) - 1e-9
+    probability = scoring.score_batch(loaded, pd.DataFrame([near]))["probability"].iloc[0]
+    threshold = float(probability) - 1e-9
     return LoadedModel(
         loaded.model, {**loaded.metadata, "version": version, "threshold": threshold}
     )
+
+
+def _answers_problem(client: Any, loaded: LoadedModel, good: list[dict], app: str) -> str:
+    """What is wrong with ``app``'s answers to ``good`` ("" when each is the model's)."""
+    expected = scoring.score_batch(loaded, pd.DataFrame(good))
+    for i, body in enumerate(good):
+        response = client.post("/predict", json=body)
+        what = ("the documented example" if i == 0 else f"valid applicant {i}") + app
+        if response.status_code != 200:
+            return f"{what} got HTTP {response.status_code}: {response.text[:200]}"
+        answer = response.json()
+        missing = {"probability", "decision", "model_version"} - set(answer)
+        if missing:
+            return f"the response to {what} lacks {sorted(missing)}: {answer}"
+        if not np.isclose(float(answer["probability"]), expected["probability"].iloc[i]):
+            return (
+                f"the probability for {what} is {answer['probability']!r}, the model's is "
+                f"{expected['probability'].iloc[i]:.6f}"
+            )
+        if answer["decision"] != expected["decision"].iloc[i]:
+            return (
+                f"the decision for {what} is {answer['decision']!r}: at probability "
+                f"{expected['probability'].iloc[i]:.10f} and the model's threshold "
+                f"{loaded.threshold:.10f} it is {expected['decision'].iloc[i]!r}"
+            )
+        if answer["model_version"] != loaded.version:
+            return (
+                f"model_version {answer['model_version']!r}, but the model handed to make_app "
+                f"is {loaded.version!r}"
+            )
+    return ""
 
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     from fastapi.testclient import TestClient  # imported when checking: it is slow to import
 
     _, trained = shared.trained_model(fresh_seed(seed, 1))
-    good = _good_inputs(fresh_seed(seed, 2))
-    loaded = _versioned(trained, fresh_seed(seed, 4), good)
+    near = _near_threshold(trained, fresh_seed(seed, 5))
+    good = [*_good_inputs(fresh_seed(seed, 2)), near]
+    loaded = _versioned(trained, fresh_seed(seed, 4), near)
     client = TestClient(module.make_app(loaded), raise_server_exceptions=False)
-    expected = scoring.score_batch(loaded, pd.DataFrame(good))
-    for i, body in enumerate(good):
-        response = client.post("/predict", json=body)
-        what = "the documented example" if i == 0 else f"valid applicant {i}"
-        if response.status_code != 200:
-            return False, f"{what} got HTTP {response.status_code}: {response.text[:200]}"
-        answer = response.json()
-        missing = {"probability", "decision", "model_version"} - set(answer)
-        if missing:
-            return False, f"the response to {what} lacks {sorted(missing)}: {answer}"
-        if not np.isclose(float(answer["probability"]), expected["probability"].iloc[i]):
-            return False, (
-                f"the probability for {what} is {answer['probability']!r}, the model's is "
-                f"{expected['probability'].iloc[i]:.6f}"
-            )
-        if answer["decision"] != expected["decision"].iloc[i]:
-            return False, (
-                f"the decision for {what} is {answer['decision']!r}: at probability "
-                f"{expected['probability'].iloc[i]:.10f} and the model's threshold "
-                f"{loaded.threshold:.10f} it is {expected['decision'].iloc[i]!r}"
-            )
-        if answer["model_version"] != loaded.version:
-            return False, (
-                f"model_version {answer['model_version']!r}, but the model handed to make_app "
-                f"is {loaded.version!r}"
-            )
+    problem = _answers_problem(client, loaded, good, "")
+    if problem:
+        return False, problem
     for what, body in bad_inputs(fresh_seed(seed, 3)):
         response = client.post("/predict", json=body)
         if response.status_code != 422:
             return False, f"{what} got HTTP {response.status_code}, not 422 (a clear refusal)"
+    # a second app, for another model, beside the first: nothing of one may answer for the other
+    _, other_trained = shared.trained_model(fresh_seed(seed, 6))
+    other = _versioned(other_trained, fresh_seed(seed, 7), near)
+    if other.version == loaded.version:
+        other = LoadedModel(other.model, {**other.metadata, "version": f"{loaded.version}1"})
+    second = TestClient(module.make_app(other), raise_server_exceptions=False)
+    for app, model, label in (
+        (second, other, f" (a second app, made with make_app for model {other.version})"),
+        (client, loaded, f" (the first app again, after a second was made for {other.version})"),
+    ):
+        problem = _answers_problem(app, model, good, label)
+        if problem:
+            return False, problem + ": keep each app's model and answers inside the app"
     return True, (
-        f"the documented example and {GOOD_ROWS + 1} fresh applicants (one a twin of another "
-        "but for two categories) answered like the model, "
-        f"{len(bad_inputs(0))} kinds of bad input refused with 422"
+        f"the documented example and {GOOD_ROWS + 2} fresh applicants (one a twin of another "
+        "but for two categories, one 1e-9 above the threshold) answered like the model, "
+        f"{len(bad_inputs(0))} kinds of bad input refused with 422; a second app for another "
+        "model answered with its own, and the first still with its own"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any, cast
@@ -16,18 +17,56 @@ from workshop_lib.labs.core import Lab, Refusal, fresh_seed, reference_file, reg
 MOVES = 3
 
 
-def _shown_probability(app: Any) -> float:
+def _shown_probability(app: Any) -> tuple[float, str]:
+    """The first percentage the page shows (st.metric or st.markdown): its value and text."""
     texts = [m.value for m in app.metric] + [m.value for m in app.markdown]
     for text in texts:
         found = re.search(r"(\d+(?:\.\d+)?)\s*%", str(text))
         if found:
-            return float(found.group(1)) / 100
+            return float(found.group(1)) / 100, found.group(0)
     raise Refusal("the page shows no probability as a percentage (st.metric or st.markdown)")
 
 
+def _probability(model: Any, income: float) -> float:
+    """The model's default probability for the documented applicant earning ``income``."""
+    row = pd.DataFrame([{**schema.EXAMPLE_APPLICATION, "annual_income": income}])
+    return float(model.predict_proba(row[schema.FEATURES])[0, 1])
+
+
+def _telling_incomes(
+    rng: np.random.Generator, low: float, high: float, step: float, model: Any
+) -> list[float]:
+    """``MOVES`` incomes on the slider's grid: one whose percentage's second decimal rounds up
+    (7 to 9.5 tenths of a unit past it: cutting it off is wrong), one that rounds down (0.5 to
+    3 tenths: rounding up is wrong), then any (a coarse grid may lack one: any then too)."""
+
+    def draw() -> float:
+        return low + step * int(rng.integers(1, int((high - low) / step)))
+
+    chosen: list[float] = []
+    for band in ((0.7, 0.95), (0.05, 0.3)):
+        for _ in range(500):
+            income = draw()
+            if band[0] <= (_probability(model, income) * 1_000) % 1 < band[1]:
+                chosen.append(income)
+                break
+    return chosen + [draw() for _ in range(MOVES - len(chosen))]
+
+
 def _check(page: Path, seed: int) -> tuple[bool, str]:
+    import streamlit as st
     from streamlit.testing.v1 import AppTest  # imported when checking: it is slow to import
 
+    # a fresh page server: what an earlier check cached (another model, maybe the same version
+    # number) must not answer for this one (outside a server, clearing warns "No runtime found")
+    quiet = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+    finally:
+        quiet.setLevel(level)
     registry, loaded = shared.trained_model(fresh_seed(seed, 1))
     app = AppTest.from_file(str(page), default_timeout=30)
     app.session_state["registry_root"] = str(registry.root)
@@ -42,17 +81,15 @@ def _check(page: Path, seed: int) -> tuple[bool, str]:
     if low > 20_000 or high < 200_000:
         return False, f"the slider spans {low:,.0f} to {high:,.0f}: cover 20,000 to 200,000 USD"
     step = float(cast(float, slider.step) or 1)
-    for _ in range(MOVES):
-        income = low + step * int(rng.integers(1, int((high - low) / step)))
+    for income in _telling_incomes(rng, low, high, step, loaded.model):
         slider.set_value(int(income) if isinstance(slider.value, int) else income).run()
         if app.exception:
             return False, f"at income {income:,.0f} the page raised: {app.exception[0].message}"
-        row = pd.DataFrame([{**schema.EXAMPLE_APPLICATION, "annual_income": income}])
-        expected = float(loaded.model.predict_proba(row[schema.FEATURES])[0, 1])
-        shown = _shown_probability(app)
+        expected = _probability(loaded.model, income)
+        shown, text = _shown_probability(app)
         if abs(shown - expected) > 0.0006:
             return False, (
-                f"at an income of {income:,.0f} USD the page shows {shown:.1%}, the model says "
+                f"at an income of {income:,.0f} USD the page shows {text!r}, the model says "
                 f"{expected:.1%} for the documented applicant with that income"
             )
     return True, f"moved the slider to {MOVES} fresh incomes: the page follows the model each time"

@@ -10,9 +10,8 @@ more often than one that handles the whole batch.
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 import time
-from pathlib import Path
+from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
 
@@ -153,6 +152,13 @@ def _run(
                     "'lab-05'; source is 'stream')"
                 ), owner
             return f"writing an event a second time failed ({error}): use an upsert", owner
+        left = [entry_id for entry_id, _ in batch if entry_id not in queue.acked]
+        if left and queue.acked:
+            return (
+                f"your process_batch returned without acknowledging {len(left)} of the "
+                f"{len(batch)} events it was handed (no crash that time): acknowledge every "
+                "event of the batch once its row is stored, or it is handed out again"
+            ), owner
         if handed >= 2 * EVENTS // MAX_BATCH and not queue.acked:
             break
     return "", owner
@@ -163,7 +169,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     frame = data.make_applications(EVENTS, seed=fresh_seed(seed, 2), first_id=700_001)
     loaded = with_threshold(trained, frame, fresh_seed(seed, 4))
     requests = _events(frame)
-    store = PredictionStore(f"sqlite:///{Path(tempfile.mkdtemp(prefix='lab-05-')) / 'p.db'}")
+    store = PredictionStore(f"sqlite:///{shared.scratch_folder('05') / 'p.db'}")
     crashes = _Crashes(fresh_seed(seed, 3))
     queue = _CrashingQueue(requests, crashes)
     started = utc_now()
@@ -192,13 +198,46 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
             f"{len(stored)} rows stored for {EVENTS} events ({len(ids)} distinct), {left} "
             "events still unacknowledged: every event is stored once and acknowledged"
         )
-    early = stored[stored["scored_at"].astype(str) < started]
-    if len(early):
+    unnamed = stored[stored["run_id"].astype(str).str.strip() == ""]
+    if len(unnamed):
         return False, (
-            f"{len(early)} of {EVENTS} rows say scored_at {early['scored_at'].min()}, before "
-            f"the run began ({started}): call utc_now() when each batch is scored"
+            f"{len(unnamed)} of {EVENTS} rows have an empty run_id: name the run with any "
+            "non-empty text, such as 'lab-05'"
         )
+    other_source = stored[stored["source"].astype(str) != "stream"]
+    if len(other_source):
+        return False, (
+            f"{len(other_source)} of {EVENTS} rows say source {other_source['source'].iloc[0]!r}: "
+            "rows from the stream processor say 'stream' (readers select by it)"
+        )
+    problem = _scored_at_problem(stored["scored_at"].astype(str), started, utc_now())
+    if problem:
+        return False, problem
     return _compare(stored, frame, loaded, crashes.count)
+
+
+def _scored_at_problem(scored_at: pd.Series, started: str, finished: str) -> str:
+    """Why the stored ``scored_at`` values are not UTC times of this run ("" when they are)."""
+    times = []
+    for text in scored_at:
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            when = None
+        if when is None or when.utcoffset() != timedelta(0):
+            return (
+                f"a row says scored_at {text!r}, not an ISO 8601 time in UTC with its offset "
+                "(as store.utc_now() gives): a time without its zone is read wrong elsewhere"
+            )
+        times.append(when)
+    begin, end = datetime.fromisoformat(started), datetime.fromisoformat(finished)
+    if min(times) < begin or max(times) > end:
+        return (
+            f"rows say scored_at from {min(times).isoformat()} to {max(times).isoformat()}, "
+            f"outside the run ({started} to {finished}): call utc_now() when each batch is "
+            "scored"
+        )
+    return ""
 
 
 def _compare(

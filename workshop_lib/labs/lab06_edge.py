@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -14,6 +13,18 @@ from workshop_lib.labs.core import Lab, fresh_seed, register
 MAX_SIZE_RATIO, MAX_AUC_DROP = 0.5, 0.01
 
 
+def _weight_types(path: Path) -> str:
+    """How many of the ONNX file's weight matrices (2-D initializers of more than one row; an
+    intercept is one row) are stored as 8-bit integers."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    weights = [t for t in graph.initializer if len(t.dims) == 2 and t.dims[0] > 1]
+    eight_bit = {onnx.TensorProto.INT8, onnx.TensorProto.UINT8}
+    small = sum(t.data_type in eight_bit for t in weights)
+    return f"{small} of its {len(weights)} weight matrices are stored as 8-bit integers"
+
+
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     from workshop_lib.edge import compression, onnx_export  # onnxruntime loads only when checking
 
@@ -21,7 +32,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     holdout = data.make_applications(3_000, seed=fresh_seed(seed, 2), first_id=600_001)
     student = compression.student_pipeline(layers=(128, 64), epochs=3, seed=seed % 1_000)
     student.fit(*training.split_features(frame))
-    folder = Path(tempfile.mkdtemp(prefix="lab-06-"))
+    folder = shared.scratch_folder("06")
     fp32 = onnx_export.save(onnx_export.to_onnx(student), folder / "model_fp32.onnx")
     before = hashlib.sha256(fp32.read_bytes()).hexdigest()
     int8 = folder / "model_int8.onnx"
@@ -32,7 +43,10 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         return False, f"no file at int8_path ({int8.name}) after your function ran"
     ratio = int8.stat().st_size / fp32.stat().st_size
     if ratio > MAX_SIZE_RATIO:
-        return False, f"the int8 file is {ratio:.0%} of the fp32 file: its weights are not int8"
+        return False, (
+            f"the int8 file is {ratio:.0%} of the fp32 file (at most {MAX_SIZE_RATIO:.0%}): "
+            f"{_weight_types(int8)}; every weight matrix must be int8"
+        )
     fp32_auc = shared.holdout_auc(onnx_export.OnnxPredictor(fp32), holdout)
     int8_auc = shared.holdout_auc(onnx_export.OnnxPredictor(int8), holdout)
     if int8_auc < fp32_auc - MAX_AUC_DROP:

@@ -1,18 +1,25 @@
 """Lab 07: a data check and a quality gate, run on clean data and on unseen corruptions.
 
 Every kind of corruption is present on every seed (each numeric column above its maximum and
-below its minimum, a hole in each feature, numeric and categorical, one repeated id; every
-other table with a single bad row), and the gate meets candidates on both sides of each
-rule: the floor, and "at most MAX_DROP below production" (candidates blurred to a chosen
-ROC AUC, so the case exists whatever the seed).
+below its minimum, an infinite number, a hole in each feature, numeric and categorical, one
+repeated id; every other table with a single bad row), and the gate meets candidates on both
+sides of each rule: the floor, and "at most MAX_DROP below production" (candidates blurred to
+a chosen ROC AUC, so the case exists whatever the seed). The holdout's first rows are those
+production ranks worst (a gate on its head errs); two candidates 0.0005 either side of the
+allowed drop meet the holdout in 16 orders each (a gate on a sample of it sees other rows each
+time, and errs on some order: a random half is right with odds of about 0.57 each time); and
+a last case hands the production model again with a second holdout (a production score cached
+from the first errs).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,22 +30,23 @@ from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, Refusal, fresh_seed, register
 
 MIN_AUC, MAX_DROP = 0.70, 0.01
+ORDERS = 16  # orders of the holdout's rows each near-limit candidate meets
 # words a failed check's reason uses for each kind of problem (or the column's own name)
 SAYS = {
     "range": ("range", "outside", "above", "below", "min", "max", "bound", "limit", "invalid"),
     "missing": ("missing", "null", "nan", "na ", "none", "empty", "hole"),
     "ids": ("id", "duplicate", "repeat", "unique"),
 }
-CORRUPTIONS = 2 * len(schema.NUMERIC) + len(schema.FEATURES) + 1  # tables corruptions() makes
+CORRUPTIONS = 2 * len(schema.NUMERIC) + len(schema.FEATURES) + 2  # tables corruptions() makes
 
 
 def corruptions(frame: pd.DataFrame, seed: int) -> list[tuple[str, pd.DataFrame, tuple[str, ...]]]:
     """Broken copies of ``frame``: (what, table, words its reason may use), every kind each time.
 
-    Each numeric column above its maximum and below its minimum, a hole in every feature
-    (NaN in a number, None in a category), and one repeated application id. Every other
-    table has a single bad row (a check that counts "more than one" misses it), the others
-    2 to 19.
+    Each numeric column above its maximum and below its minimum, an infinite number, a hole in
+    every feature (NaN in a number, None in a category), and one repeated application id.
+    Every other table has a single bad row (a check that counts "more than one" misses it), the
+    others 2 to 19.
     """
     rng = np.random.default_rng(seed)
     broken: list[tuple[str, pd.DataFrame, tuple[str, ...]]] = []
@@ -54,6 +62,13 @@ def corruptions(frame: pd.DataFrame, seed: int) -> list[tuple[str, pd.DataFrame,
             table.loc[where, feature.name] = int(value) if feature.integer else value
             what = f"{feature.name} = {value:g} ({side} its range) in {len(where)} row(s)"
             broken.append((what, table, (feature.name, *SAYS["range"])))
+    # an infinite number: neither missing nor, to a check that skips what it cannot compare, out
+    # of range; it is above every maximum
+    feature = next(f for f in schema.NUMERIC if not f.integer)
+    table, where = frame.copy(), rows()
+    table.loc[where, feature.name] = np.inf
+    what = f"{feature.name} = inf (above its range) in {len(where)} row(s)"
+    broken.append((what, table, (feature.name, "inf", *SAYS["range"])))
     for column in schema.FEATURES:
         table, where = frame.copy(), rows()
         numeric = column in schema.NUMERIC_FEATURES
@@ -88,11 +103,15 @@ def gate_cases(
     below (stop; a gate that rounds to two decimals passes it), between the floor and
     production's AUC minus the drop (a gate that ignores production passes it), above
     production (arguments swapped), and candidates under and over the floor against a
-    production that is itself under it (a floor tested on production's AUC errs on both).
+    production that is itself under it (a floor tested on production's AUC errs on both), and
+    just past each limit: 0.012 below production, 0.695 above a weaker production, and 0.697
+    within the drop of a production at 0.705 (a floor tested on the better of the two errs).
     """
     _, production = shared.trained_model(fresh_seed(seed, 3))
     model = production.model
-    holdout = data.make_applications(4_000, seed=fresh_seed(seed, 5), first_id=800_001)
+    holdout = _worst_first(
+        data.make_applications(4_000, seed=fresh_seed(seed, 5), first_id=800_001), model
+    )
     auc = shared.holdout_auc(model, holdout)
     if auc < MIN_AUC + MAX_DROP + 0.02:
         raise RuntimeError(f"the lab's production model scores only {auc:.3f}")  # never seen
@@ -144,12 +163,93 @@ def gate_cases(
             blur(0.72, 18),
             weak_production,
         ),
+        # just past the limits: a tolerance of 0.015, or a floor of 0.68 or 0.69, lets them by
+        ("a candidate 0.012 below production", blur(auc - 0.012, 19, within=0.0003), model),
+        (
+            "a candidate at 0.695, under the floor, above a weaker production",
+            blur(0.695, 20, within=0.0015),
+            weak_production,
+        ),
+        (
+            "a candidate at 0.697, under the floor, 0.008 below a production at 0.705",
+            blur(0.697, 21, within=0.0005),
+            blur(0.705, 22, within=0.0005),
+        ),
     ]
     measured = [
         (what, c, p, shared.holdout_auc(c, holdout), shared.holdout_auc(p, holdout))
         for what, c, p in cases
     ]
     return holdout, measured
+
+
+def _worst_first(holdout: pd.DataFrame, model: Any) -> pd.DataFrame:
+    """``holdout`` with the rows ``model`` ranks worst first (defaults it scores low, repaid
+    loans it scores high): its ROC AUC is unchanged, on its first rows it is far below 0.5."""
+    rank = pd.Series(model.predict_proba(holdout[schema.FEATURES])[:, 1]).rank(pct=True)
+    defaulted = holdout[schema.TARGET_COLUMN].to_numpy() == 1
+    badness = np.where(defaulted, 1 - rank.to_numpy(), rank.to_numpy())
+    return holdout.iloc[np.argsort(-badness, kind="stable")].reset_index(drop=True)
+
+
+@functools.cache
+def second_holdout(seed: int) -> tuple[pd.DataFrame, float]:
+    """Another holdout on which the production model scores 0.03 lower than on the first (some
+    outcomes shuffled), still above the floor, and that score: made once per seed."""
+    _, cases = gate_cases(seed)
+    production, first_auc = cases[0][2], cases[0][4]  # the production model itself, its AUC
+    target = max(MIN_AUC + 0.02, first_auc - 0.03)
+    fresh = data.make_applications(4_000, seed=fresh_seed(seed, 6), first_id=900_001)
+    rng = np.random.default_rng(fresh_seed(seed, 7))
+    rows, shuffled = rng.permutation(len(fresh)), rng.permutation(fresh[schema.TARGET_COLUMN])
+    labels = fresh[schema.TARGET_COLUMN].to_numpy().copy()
+    for count in range(0, len(fresh), 20):
+        labels[rows[:count]] = shuffled[rows[:count]]
+        second = fresh.assign(**{schema.TARGET_COLUMN: labels})
+        auc = shared.holdout_auc(production, second)
+        if auc <= target:
+            return second, auc
+    raise RuntimeError("no share of shuffled outcomes lowers the score enough")  # never seen
+
+
+@functools.cache
+def near_the_limit(seed: int) -> list[tuple[str, shared.Blurred, float, float]]:
+    """Two candidates 0.0003 to 0.0007 inside and past the allowed drop (what, candidate, its
+    ROC AUC and production's on the whole holdout), made once per seed."""
+    holdout, cases = gate_cases(seed)
+    production, auc = cases[0][2], cases[0][4]  # the production model itself, its AUC
+    near = []
+    for offset, drop in ((23, MAX_DROP - 0.0005), (24, MAX_DROP + 0.0005)):
+        candidate = shared.blurred_to(
+            production, holdout, auc - drop, fresh_seed(seed, offset), within=0.0002
+        )
+        candidate_auc = shared.holdout_auc(candidate, holdout)
+        what = f"a candidate {auc - candidate_auc:.4f} below production"
+        near.append((what, candidate, candidate_auc, auc))
+    return near
+
+
+def _shuffled_problem(module: ModuleType, seed: int) -> str:
+    """Whether the gate decides the near-limit candidates alike whatever the order of the
+    holdout's rows ("" when it does): a gate measuring on part of the holdout (its head, a
+    sample) sees other rows each time and errs on some order."""
+    holdout, cases = gate_cases(seed)
+    production = cases[0][2]
+    rng = np.random.default_rng(fresh_seed(seed, 25))
+    for what, candidate, auc, production_auc in near_the_limit(seed):
+        due = auc >= MIN_AUC and auc >= production_auc - MAX_DROP
+        for turn in range(ORDERS):
+            shuffled = holdout.sample(frac=1, random_state=int(rng.integers(2**31)))
+            verdict = _outcome_of(module.quality_gate, what, candidate, production, shuffled)
+            if bool(verdict.passed) != due:
+                return (
+                    f"your gate {'passes' if verdict.passed else 'stops'} {what} (ROC AUC "
+                    f"{auc:.4f}, production's {production_auc:.4f}, on the whole holdout) when "
+                    f"the holdout's rows come in another order (order {turn + 1} of {ORDERS}); "
+                    f"the rule {'passes' if due else 'stops'} it in any order: measure on the "
+                    "whole holdout, not on part of it"
+                )
+    return ""
 
 
 def _outcome_of(function: Callable[..., object], what: str, *args: object) -> Outcome:
@@ -202,10 +302,25 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
                 f"production's {production_auc:.3f}); the rule (ROC AUC >= {MIN_AUC} and at "
                 f"most {MAX_DROP} below production) {'passes' if due else 'stops'} it"
             )
+    problem = _shuffled_problem(module, seed)
+    if problem:
+        return False, problem
+    production = cases[0][2]
+    second, second_auc = second_holdout(seed)
+    what = (
+        f"a copy of the production model, with production, on a second holdout (both score "
+        f"{second_auc:.3f} on it)"
+    )
+    twin = copy.deepcopy(production)
+    if not _outcome_of(module.quality_gate, what, twin, production, second.copy()).passed:
+        return False, (
+            f"your gate stops {what}: a candidate equal to production always passes (is a score "
+            "kept from an earlier call, on another holdout?)"
+        )
     return True, (
         f"a clean table and one on the edges of the ranges pass, {CORRUPTIONS} corrupted"
         f" tables fail with a reason; the gate decides {len(cases)} candidates as the "
-        "rule does"
+        "rule does, and again on a second holdout"
     )
 
 

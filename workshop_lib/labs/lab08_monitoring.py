@@ -5,7 +5,8 @@ whose p-value lies between 0.01 and 0.05 (an alert at 0.05 pages), one just unde
 both ways (a one-sided gap), ties, a pair whose largest gap sits at the points of one sample
 only (a statistic read off one sample's points), and small samples whose exact p-value is
 under 0.01 while the large-sample formula's is not. The statistic is computed with scipy's KS
-tests switched off (the lab asks for it by hand); a page must give the statistic or p-value.
+tests switched off (the lab asks for it by hand); a page must give the statistic or p-value,
+and every statistic or p-value it names must be true to the precision it is printed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import re
 from collections.abc import Callable, Iterator
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -23,6 +25,11 @@ from workshop_lib.labs.core import Lab, fresh_seed, register
 ALPHA = 0.01
 TOLERANCE = 1e-12
 NUMBER = re.compile(r"\d*\.?\d+(?:[eE][-+]?\d+)?")
+# a number the message names: "p = 0.0034", "p-value 3.4e-03", "D = 0.14", "statistic 0.141"
+LABELLED = re.compile(
+    r"(?:(?P<p>\b[pP](?:[-_ ]?[vV]al(?:ue)?)?)|\b(?:D|KS|[sS]tatistic|[sS]tat))\s*"
+    rf"(?P<operator><=|>=|[=:<>])?\s*(?P<number>{NUMBER.pattern})(?![-\w%])"
+)
 Pair = tuple[str, np.ndarray, np.ndarray]
 
 
@@ -96,19 +103,26 @@ def hidden_samples(seed: int) -> list[Pair]:
         _with_pvalue(rng, 0.015, 0.045),
         _with_pvalue(rng, 0.002, 0.008),
         ("tiny samples", rng.normal(0, 1, 7), rng.normal(0.5, 1, 5)),
+        (
+            "large samples",
+            rng.normal(0, 1, int(rng.integers(1_500, 2_500))),
+            rng.normal(0.1, 1, int(rng.integers(1_500, 2_500))),
+        ),
         _exact_matters(rng),
     ]
 
 
 def _exact_matters(rng: np.random.Generator) -> Pair:
-    """Small samples whose exact p-value (scipy's) is under ALPHA while the large-sample
-    (Kolmogorov) formula's is not: an alert on the formula's p-value misses them."""
+    """Small samples whose exact p-value (scipy's default) is under ALPHA while the large-sample
+    ones (the Kolmogorov formula's, scipy's ``method="asymp"``) are not: an alert on those
+    misses them."""
     for _ in range(10_000):
         k, j = int(rng.integers(8, 40)), int(rng.integers(8, 40))
         a, b = rng.normal(0, 1, k), rng.normal(0.9, 1, j)
         result = stats.ks_2samp(a, b)
         formula = stats.kstwobign.sf(np.sqrt(k * j / (k + j)) * result.statistic)
-        if result.pvalue < ALPHA <= formula:
+        asymptotic = stats.ks_2samp(a, b, method="asymp").pvalue
+        if result.pvalue < ALPHA <= min(formula, asymptotic):
             return f"small samples with exact p-value {result.pvalue:.4f}", a, b
     raise RuntimeError("no small pair whose exact p-value differs in verdict")  # never seen
 
@@ -158,7 +172,7 @@ def _statistic_problem(module: ModuleType, samples: list[Pair]) -> str | None:
             )
         if not np.isclose(got, expected, rtol=0, atol=TOLERANCE):
             named = [name for name, v in near_misses(a, b).items() if np.isclose(got, v, atol=1e-9)]
-            like = f": that is the gap {named[0]}" if named else ""
+            like = f": the same number as the gap {named[0]}" if named else ""
             return (
                 f"on {what} ({len(a)} vs {len(b)} values) your statistic is {got:.4f}, scipy's "
                 f"is {expected:.4f} (tolerance {TOLERANCE:g}){like}"
@@ -166,14 +180,42 @@ def _statistic_problem(module: ModuleType, samples: list[Pair]) -> str | None:
     return None
 
 
-def _says_how_much(message: str, a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether ``message`` holds the KS statistic (within 0.005) or the p-value (within 5 %)."""
-    result = stats.ks_2samp(a, b)
+def _says_how_much(message: str, result: Any) -> bool:
+    """Whether ``message`` holds the KS statistic (within 0.005) or the p-value (within 5 %) of
+    ``result`` (scipy's ks_2samp)."""
     numbers = [float(n) for n in NUMBER.findall(message)]
     return any(
         abs(n - result.statistic) <= 0.005 or abs(n - result.pvalue) <= 0.05 * result.pvalue
         for n in numbers
     )
+
+
+def _half_unit(written: str) -> float:
+    """Half a unit in the last digit ``written`` shows: "0.14" -> 0.005, "3.4e-03" -> 5e-05."""
+    mantissa, _, exponent = written.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+
+
+def _false_number(message: str, result: Any) -> str:
+    """The first number ``message`` names as the statistic or the p-value that is not true at
+    the precision it is written ("" when every named one is): "p = 0.9" beside a p-value of
+    0.003 is false; "p < 0.01" and "D = 0.14" for 0.1412 are true (``result``: scipy's
+    ks_2samp)."""
+    for match in LABELLED.finditer(message):
+        written, operator = match["number"], (match["operator"] or "=").replace(":", "=")
+        number = float(written)
+        true = result.pvalue if match["p"] else result.statistic
+        name = "p-value (scipy's ks_2samp, default method)" if match["p"] else "KS statistic"
+        holds = {
+            "<": true < number,
+            "<=": true <= number,
+            ">": true > number,
+            ">=": true >= number,
+        }.get(operator, abs(true - number) <= max(_half_unit(written), 0.05 * true))
+        if not holds:
+            return f"{match.group(0)!r}, but the {name} is {true:.3g}"
+    return ""
 
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
@@ -184,7 +226,8 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     for what, a, b in samples:
         pages: list[object] = []
         fired = module.drift_alert(a.copy(), b.copy(), pages.append)
-        pvalue = stats.ks_2samp(a, b).pvalue
+        result = stats.ks_2samp(a, b)
+        pvalue = result.pvalue
         due = pvalue < ALPHA
         if bool(fired) != due or len(pages) != int(due):
             return False, (
@@ -192,8 +235,13 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
                 f"p-value {pvalue:.3g} and alpha {ALPHA} it is due to page "
                 f"{'once and return True' if due else 'never and return False'}"
             )
-        if due and not _says_how_much(str(pages[0]), a, b):
-            result = stats.ks_2samp(a, b)
+        false = _false_number(str(pages[0]), result) if due else ""
+        if false:
+            return False, (
+                f"on {what} your page says {false}: every number it names must be true, to "
+                "the precision it is printed"
+            )
+        if due and not _says_how_much(str(pages[0]), result):
             return False, (
                 f"on {what} your page says {str(pages[0])[:80]!r}, but these samples' KS "
                 f"statistic is {result.statistic:.3f} and p-value {result.pvalue:.2g}: say what "

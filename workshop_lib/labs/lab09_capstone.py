@@ -1,128 +1,65 @@
 """Lab 09: the capstone release, on a fresh registry: check, train, gate, register, promote.
 
-The production model's threshold is drawn per check (neither 0.5 nor the training default),
-and on every seed the release meets a table whose candidate lands between the floor and
-production's ROC AUC (a gate that compares the candidate with itself, or ignores production,
-ships it), a table whose labels follow a pattern the holdout lacks (a gate on any split of
-the table itself ships it), tables that the data check must stop before anything is trained,
-shuffled labels, the good data judged on a holdout with shuffled outcomes (a release that
-gates on data of its own ships it), and good data, in that order; nothing but the good data
-with the real holdout may register a version.
+The production model's threshold is drawn per check (neither 0.5 nor the training default).
+The tables and models are made once per seed (``lab09_tables``). On every seed the release
+meets, in this order:
+- a table whose candidate lands just past the allowed drop below production (0.0005 to 0.0045
+  past it) and above the floor: a gate that ignores production, compares the candidate with
+  itself or allows a drop of 0.015 ships it; the holdout's first rows are those on which this
+  candidate beats production, so a gate on the holdout's head ships it too;
+- a table whose labels follow a pattern the holdout lacks (a gate on the table itself ships it);
+- tables that the data check must stop before anything is trained (missing values, a value
+  just above or below the range of each numeric column, repeated ids), and shuffled labels;
+- good data judged on a holdout with shuffled outcomes (a gate on data of its own ships it);
+- new data whose candidate is 0.0002 to 0.002 inside the tolerance: it must ship as the next
+  minor version, a logistic model that keeps production's threshold (earlier versions have
+  other thresholds) and records its ROC AUC on the whole holdout;
+- on a registry whose production scores well under the floor (and a better version registered
+  after it, with another threshold, was never promoted), the weaker candidate must ship (with
+  production's threshold): a gate against a cached or the latest model, or a floor tested on
+  production, stops it;
+- on a registry whose production is just above the floor, a candidate within the drop of it
+  but just under the floor must stop (a lower floor, or one tested on production, ships it).
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
+from collections.abc import Iterator
 from types import ModuleType
 
 import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from workshop_lib import data, schema, training
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
-from workshop_lib.registry import Registry
+from workshop_lib.labs.lab09_tables import EARLIER, MAX_DROP, MIN_AUC, PRODUCTION_ROWS, tables
+from workshop_lib.registry import LoadedModel, Registry, bump_version
 
-MIN_AUC, MAX_DROP, MARGIN = 0.70, 0.01, 0.012
-ROWS, PRODUCTION_ROWS = 3_000, 1_500  # production learnt from fewer rows: good data beats it
-EARLIER = 3  # versions in the registry before the release: the next one is 1.3.0
-SPURIOUS_RATE = 0.17  # the misled rows' default rate, about the data's own
-
-
-def _misled(good: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
-    """``good`` with the labels of ``fraction`` of its rows replaced by a pattern the holdout
-    lacks (the most credit lines default): a candidate fits it, scores well on this table and
-    worse on the holdout."""
-    rng = np.random.default_rng(seed)
-    table = good.copy()
-    rows = rng.choice(len(table), int(fraction * len(table)), replace=False)
-    lines = table.loc[rows, "num_credit_lines"]
-    misled = (lines > lines.quantile(1 - SPURIOUS_RATE)).to_numpy()
-    table.loc[rows, schema.TARGET_COLUMN] = misled.astype(table[schema.TARGET_COLUMN].dtype)
-    return table
-
-
-def _candidate_auc(table: pd.DataFrame, holdout: pd.DataFrame) -> float:
-    """The holdout ROC AUC of a candidate trained on ``table`` the hint's way."""
-    model = training.build_pipeline("logistic").fit(*training.split_features(table))
-    return shared.holdout_auc(model, holdout)
-
-
-def _good_table(seed: int, floor: float, holdout: pd.DataFrame) -> pd.DataFrame:
-    """Fresh applications whose candidate (trained the hint's way) clearly passes the gate."""
-    for offset in range(3, 30):
-        good = data.make_applications(ROWS, seed=fresh_seed(seed, 100 + offset), first_id=910_001)
-        if _candidate_auc(good, holdout) >= floor:
-            return good
-    raise RuntimeError("no fresh table trains a candidate that clearly passes")
-
-
-@functools.cache
-def tables(seed: int) -> tuple[float, pd.DataFrame, list[tuple[str, pd.DataFrame]], pd.DataFrame]:
-    """Production's threshold, the holdout, the tables that must not ship, and good data.
-
-    The "weaker" table is searched for: a candidate trained on it (the hint's way) scores a
-    ROC AUC inside (floor, production's AUC - MAX_DROP) on the holdout with MARGIN to spare
-    on both sides, and passes the gate by MARGIN when scored on its own training table (the
-    table's misled labels fit it there), so a gate that looks at the wrong table ships it.
-    """
-    rng = np.random.default_rng(fresh_seed(seed, 4))
-    threshold = round(float(rng.uniform(0.2, 0.3)), 3)
-    _, production = shared.trained_model(fresh_seed(seed, 1), PRODUCTION_ROWS, threshold, EARLIER)
-    holdout = data.make_applications(ROWS, seed=fresh_seed(seed, 2), first_id=900_001)
-    production_auc = shared.holdout_auc(production.model, holdout)
-    low, high = MIN_AUC + MARGIN, production_auc - MAX_DROP - MARGIN
-    good = _good_table(seed, production_auc - MAX_DROP / 2, holdout)
-    weaker = None
-    for fraction in np.arange(0.2, 0.5, 0.025):
-        table = _misled(good, float(fraction), fresh_seed(seed, 5))
-        model = training.build_pipeline("logistic").fit(*training.split_features(table))
-        if not low < shared.holdout_auc(model, holdout) < high:
-            continue
-        # scored on its own training table instead of the holdout, it clearly passes: a gate
-        # that looks at the wrong table ships it
-        in_sample = shared.holdout_auc(model, table)
-        production_in_sample = shared.holdout_auc(production.model, table)
-        if in_sample >= max(MIN_AUC, production_in_sample - MAX_DROP) + MARGIN:
-            weaker = table
-            break
-    if weaker is None:
-        raise RuntimeError(f"no misled table lands between {low:.3f} and {high:.3f}")
-    shuffled = good.assign(
-        **{schema.TARGET_COLUMN: rng.permutation(good[schema.TARGET_COLUMN].to_numpy())}
-    )
-    holey = good.astype({"credit_score": "float64"})
-    holey.loc[rng.choice(ROWS, 30, replace=False), "credit_score"] = np.nan
-    no_category = good.astype({"purpose": object})
-    no_category.loc[rng.choice(ROWS, 30, replace=False), "purpose"] = None
-    beyond = good.copy()
-    beyond.loc[rng.choice(ROWS, 30, replace=False), "age"] = 150
-    above = []  # every other numeric column above its range (a range check that skips one)
-    for feature in schema.NUMERIC[1:]:
-        table = good.copy()
-        value = feature.maximum + (1 if feature.integer else 0.01)
-        table.loc[rng.choice(ROWS, 5, replace=False), feature.name] = value
-        above.append((f"{feature.name} of {value:g} (above its range)", table))
-    broken_join = _misled(good, 1.0, fresh_seed(seed, 6))
-    stopped = [
-        ("a weaker candidate (ROC AUC between the floor and production's)", weaker),
-        (
-            "labels from a broken join (every applicant with many credit lines marked as "
-            "defaulted: a candidate learns it perfectly on the table itself and scores "
-            f"{_candidate_auc(broken_join, holdout):.2f} on the holdout)",
-            broken_join,
-        ),
-        ("missing credit scores", holey),
-        ("missing loan purposes", no_category),
-        ("ages of 150", beyond),
-        ("shuffled labels", shuffled),
-        *above,
-    ]
-    return threshold, holdout, stopped, good
+RECORDED_WITHIN = 1e-6  # a recorded metric is the measured one, not a rounded copy
 
 
 class _Raised(Exception):
     """The learner's release raised on one table: the message says which and what."""
+
+
+@contextlib.contextmanager
+def _counted_fits() -> Iterator[list[int]]:
+    """Counts ``Pipeline.fit`` calls while active (``[count]``): was anything trained?"""
+    calls = [0]
+    original = Pipeline.fit
+
+    def counted(self: Pipeline, *args: object, **kwargs: object) -> Pipeline:
+        calls[0] += 1
+        return original(self, *args, **kwargs)
+
+    Pipeline.fit = counted
+    try:
+        yield calls
+    finally:
+        Pipeline.fit = original
 
 
 def _release(
@@ -133,7 +70,7 @@ def _release(
     except Exception as error:  # the learner's code may raise anything: say where it did
         trained = " (was it trained before the table was checked?)" if "NaN" in str(error) else ""
         raise _Raised(
-            f"on a table with {what} your release raised {type(error).__name__}: {error}{trained}"
+            f"on {what} your release raised {type(error).__name__}: {error}{trained}"
         ) from error
 
 
@@ -145,73 +82,181 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
 
 
 def _check_release(module: ModuleType, seed: int) -> tuple[bool, str]:
-    threshold, holdout, stopped, good = tables(seed)
+    made = tables(seed)
+    holdout, threshold = made.holdout, made.threshold
     registry, production = shared.trained_model(
         fresh_seed(seed, 1), PRODUCTION_ROWS, threshold, EARLIER
     )
-    serving = production.version
-    for what, table in stopped:
-        versions = registry.versions()
-        answer = _release(module, what, table, holdout, registry)
-        if registry.stage() != serving:
-            return False, (
-                f"a table with {what} replaced production: {registry.stage()} serves now, "
-                f"not {serving}"
+    for stopped in made.stopped:
+        with _counted_fits() as fits:
+            failure = _stays(
+                module, f"a table with {stopped.what}", stopped.table, holdout, registry
             )
-        if len(registry.versions()) != len(versions):
+        if failure:
+            return False, failure
+        if stopped.by_data_check and fits[0]:
             return False, (
-                f"on a table with {what} your release registered version(s) "
-                f"{sorted(set(registry.versions()) - set(versions))} though nothing may ship: "
-                "register only after the data check and the gate passed"
-            )
-        if answer != serving:
-            return False, (
-                f"on a table with {what} your release returned {answer!r}, but {serving} "
-                "serves: return registry.stage()"
+                f"on a table with {stopped.what} your release trained a model before its data "
+                "check stopped the table: check the table first, and train only on one that "
+                "passed"
             )
     # the same good data, judged on a holdout whose outcomes were shuffled: no model ranks
     # them (ROC AUC about 0.5, under the floor), so a release that gates on the holdout it is
     # given stops; one that gates on data of its own (a split, a sample it made) ships
     labels = np.random.default_rng(fresh_seed(seed, 8)).permutation(holdout[schema.TARGET_COLUMN])
     blind = holdout.assign(**{schema.TARGET_COLUMN: labels})
-    versions = registry.versions()
     what = "good data judged on a holdout whose outcomes no model can rank (ROC AUC about 0.5)"
-    answer = _release(module, what, good, blind, registry)
-    if registry.stage() != serving or len(registry.versions()) != len(versions):
-        return False, (
-            f"{what}: your release registered or shipped a version ({registry.stage()} serves "
-            f"now): gate the candidate on the holdout it is given, not on data of its own"
-        )
-    if answer != serving:
-        return False, (
-            f"{what}: your release returned {answer!r}, but {serving} serves: "
-            "return registry.stage()"
-        )
-    versions = registry.versions()
-    answer = _release(module, "good new data", good, holdout, registry)
+    failure = _stays(module, what, made.blind_good, blind, registry)
+    if failure:
+        return False, failure + " (gate the candidate on the holdout it is given)"
+    drop = made.production_auc - made.within_auc
+    what = (
+        f"new data whose candidate scores {made.within_auc:.3f}, {drop:.4f} below production's "
+        f"{made.production_auc:.3f} (inside the {MAX_DROP} tolerance)"
+    )
+    failure = _ships(module, what, made.within, holdout, registry, threshold)
+    if failure:
+        return False, failure
+    shipped = registry.stage()
+    # a production well under the floor, with a better model registered after it and never
+    # promoted: the weaker table's candidate beats production, so it ships
+    weak = shared.throwaway_registry("weak")
+    shared.register(weak, made.weak_production, made.blind_good, "logistic", threshold)
+    weak.register(  # its threshold is not production's: the new version keeps production's
+        made.strong_newer,
+        metrics={},
+        data_fingerprint=data.fingerprint(made.blind_good),
+        kind="logistic",
+        threshold=round(threshold + 0.05, 3),
+    )
+    weak_auc = shared.holdout_auc(made.weak_production, holdout)
+    what = (
+        f"a candidate {MAX_DROP}+ below the first registry's production, on a registry whose "
+        f"production scores {weak_auc:.3f} (a better version registered after it was never "
+        "promoted)"
+    )
+    why = (
+        ": it beats production and the floor, so it ships (gate against the model that serves, "
+        "loaded for this release, and test the floor on the candidate)"
+    )
+    failure = _ships(module, what, made.weaker, holdout, weak, threshold, why)
+    if failure:
+        return False, failure
+    # a production just above the floor: a candidate within the drop of it but under the floor
+    near = shared.throwaway_registry("near-floor")
+    shared.register(near, made.floor_production, made.blind_good, "logistic", threshold)
+    floor_auc = shared.holdout_auc(made.floor_production, holdout)
+    what = (
+        f"a candidate of ROC AUC {made.under_floor_auc:.3f} (under the {MIN_AUC} floor) beside "
+        f"a production model of {floor_auc:.3f}"
+    )
+    failure = _stays(module, what, made.under_floor, holdout, near)
+    if failure:
+        return False, failure + ": the floor applies to the candidate, whatever production scores"
+    return True, (
+        f"new data within the tolerance shipped as {shipped} (ROC AUC {made.within_auc:.3f}, "
+        f"threshold {threshold} kept); {len(made.stopped) + 2} other tables stopped with "
+        "production and the registry untouched; a candidate beating a weak production shipped"
+    )
+
+
+def _ships(
+    module: ModuleType,
+    what: str,
+    table: pd.DataFrame,
+    holdout: pd.DataFrame,
+    registry: Registry,
+    threshold: float,
+    why: str = "",
+) -> str:
+    """Why a release of ``table``, which must ship as the next minor version, was wrong ("" when
+    it shipped right); ``why`` follows the message when it did not ship."""
+    serving, versions = registry.stage(), registry.versions()
+    expected = bump_version(registry.latest_version(), "minor")
+    answer = _release(module, what, table, holdout, registry)
     now = registry.stage()
     if now == serving:
-        return False, f"good new data did not ship: {serving} still serves"
+        return f"{what} did not ship: {serving} still serves{why}"
     if answer != now:
-        return False, f"good new data shipped as {now}, but your release returned {answer!r}"
+        return f"{what} shipped as {now}, but your release returned {answer!r}"
     if now in versions:
-        return False, (
-            f"good new data: {now} serves, a version that was in the registry before your "
+        return (
+            f"{what}: {now} serves, a version that was in the registry before your "
             "release ran: promote the version registry.register() returned"
         )
-    shipped = registry.load()
+    if now != expected:
+        return (
+            f"{what} shipped as {now}: new data is a minor release ({expected}, the registry's "
+            "default bump), not a new major or a patch"
+        )
+    problem = _shipped_version(registry.load(), table, holdout, threshold)
+    return f"{what}: {problem}" if problem else ""
+
+
+def _shipped_version(
+    shipped: LoadedModel, table: pd.DataFrame, holdout: pd.DataFrame, threshold: float
+) -> str:
+    """What is wrong with the new version's record ("" when nothing is)."""
     if shipped.threshold != threshold:
-        return False, (
+        return (
             f"the new version's threshold is {shipped.threshold}, production's was {threshold}: "
             "keep production's threshold (threshold=production.threshold)"
         )
-    if shipped.metadata["data_fingerprint"] != data.fingerprint(good):
-        return False, "the new version's data_fingerprint is not data.fingerprint(table)"
-    auc = shared.holdout_auc(shipped.model, holdout)
-    return True, (
-        f"good data shipped as {now} (ROC AUC {auc:.3f}, threshold {threshold} kept); "
-        f"{len(stopped)} other tables stopped with production and the registry untouched"
-    )
+    if shipped.metadata["data_fingerprint"] != data.fingerprint(table):
+        return "the new version's data_fingerprint is not data.fingerprint(table)"
+    if shipped.metadata["kind"] != "logistic":
+        return f"the new version's kind is {shipped.metadata['kind']!r}: it is a 'logistic' model"
+    return _recorded_metrics(shipped, holdout)
+
+
+def _recorded_metrics(shipped: LoadedModel, holdout: pd.DataFrame) -> str:
+    """Why the new version's recorded metrics are not what its model gives on the whole holdout
+    at its threshold ("" when they are, each within ``RECORDED_WITHIN``): ROC AUC must be there,
+    and any other measure training.evaluate names must be true too."""
+    metrics = shipped.metadata["metrics"]
+    recorded = metrics.get("roc_auc")
+    if not isinstance(recorded, int | float):
+        return (
+            f"the new version's metrics hold no number for 'roc_auc' ({sorted(metrics)}): "
+            "record what the gate measured, e.g. metrics=training.evaluate(candidate, holdout, "
+            "threshold)"
+        )
+    measured = training.evaluate(shipped.model, holdout, shipped.threshold)
+    for name in ["roc_auc", *sorted(set(metrics) & set(measured) - {"roc_auc"})]:
+        value = metrics[name]
+        if not isinstance(value, int | float) or abs(value - measured[name]) > RECORDED_WITHIN:
+            shown = f"{value:.6f}" if isinstance(value, int | float) else repr(value)
+            return (
+                f"the new version records {name} {shown}, but its model gives "
+                f"{measured[name]:.6f} on the whole holdout your release was given, at its "
+                f"threshold {shipped.threshold} (allowed difference {RECORDED_WITHIN:g}): "
+                "measure the candidate on all of it, and record that"
+            )
+    return ""
+
+
+def _stays(
+    module: ModuleType, what: str, table: pd.DataFrame, holdout: pd.DataFrame, registry: Registry
+) -> str:
+    """Why a release of ``table``, which must not ship, was wrong ("" when it kept production,
+    registered nothing and returned what serves)."""
+    serving, versions = registry.stage(), registry.versions()
+    answer = _release(module, what, table, holdout, registry)
+    now = registry.stage()
+    if now != serving:
+        return f"{what}: your release replaced production: {now} serves now, not {serving}"
+    if len(registry.versions()) != len(versions):
+        return (
+            f"{what}: your release registered version(s) "
+            f"{sorted(set(registry.versions()) - set(versions))} though nothing may ship: "
+            "register only after the data check and the gate passed"
+        )
+    if answer != serving:
+        return (
+            f"{what}: your release returned {answer!r}, but {serving} serves: "
+            "return registry.stage()"
+        )
+    return ""
 
 
 def _reference() -> ModuleType:
@@ -229,7 +274,8 @@ register(
         "if it passes.",
         hint="reuse your lab 07 check_table and quality_gate (import or copy them); train with "
         "training.build_pipeline('logistic').fit(...); registry.load() is production; "
-        "registry.register(...) then registry.promote(version); return registry.stage()",
+        "registry.register(..., metrics=training.evaluate(candidate, holdout, threshold)) then "
+        "registry.promote(version); return registry.stage()",
         checker=_check,
         reference=_reference,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import shutil
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 from sklearn.metrics import roc_auc_score
 
 from workshop_lib import data, paths, schema, training
@@ -20,9 +22,27 @@ from workshop_lib.registry import LoadedModel, Registry
 DECOY_SEED = 424_242  # the default registry's model during a check: no lab's own model
 
 
+_SCRATCH: list[Path] = []  # the folders checks made in this process: removed when it exits
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A new temporary folder for one check, removed when this process exits (a registry made
+    once per seed is reused by later checks until then)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"lab-{prefix}-"))
+    if not _SCRATCH:
+        atexit.register(_remove_scratch)
+    _SCRATCH.append(folder)
+    return folder
+
+
+def _remove_scratch() -> None:
+    for folder in _SCRATCH:
+        shutil.rmtree(folder, ignore_errors=True)  # a folder a check already removed is fine
+
+
 def throwaway_registry(prefix: str) -> Registry:
     """An empty registry in a new temporary folder."""
-    return Registry(tempfile.mkdtemp(prefix=f"lab-{prefix}-") + "/models")
+    return Registry(scratch_folder(prefix) / "models")
 
 
 def register(
@@ -48,13 +68,15 @@ def register(
 def _trained_registry(seed: int, rows: int, threshold: float, versions: int) -> Path:
     """A registry holding a model trained on ``rows`` applications of ``seed``: made once.
 
-    It is registered ``versions`` times (1.0.0, 1.1.0, ...); the last one is production.
+    It is registered ``versions`` times (1.0.0, 1.1.0, ...); the last one is production, with
+    ``threshold``. Each earlier version has a threshold of its own (0.05 higher per version
+    back), so code that reads the threshold of another version than production's shows it.
     """
     registry = throwaway_registry("trained")
     frame = data.make_applications(rows, seed=seed)
     model = training.build_pipeline("logistic").fit(*training.split_features(frame))
-    for _ in range(versions):
-        register(registry, model, frame, "logistic", threshold)
+    for back in reversed(range(versions)):
+        register(registry, model, frame, "logistic", round(threshold + 0.05 * back, 3))
     return registry.root
 
 
@@ -95,21 +117,47 @@ def holdout_auc(model: Any, holdout: pd.DataFrame) -> float:
     return float(roc_auc_score(holdout[schema.TARGET_COLUMN], proba))
 
 
+def row_noise(features: pd.DataFrame, seed: int) -> np.ndarray:
+    """Standard normal noise fixed by each row's feature values and ``seed``: the same row
+    gets the same number wherever it sits, in any order or subset (numbers compared as
+    floats, categories as text)."""
+    key = pd.DataFrame(
+        {
+            name: features[name].astype("float64" if name in schema.NUMERIC_FEATURES else str)
+            for name in schema.FEATURES
+        }
+    )
+    mixed = pd.util.hash_pandas_object(key, index=False).to_numpy(dtype=np.uint64)
+    with np.errstate(over="ignore"):  # splitmix64: its arithmetic wraps by design
+        mixed = mixed + np.uint64(seed % 2**63) * np.uint64(0x9E3779B97F4A7C15)
+        mixed = (mixed ^ (mixed >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        mixed = mixed ^ (mixed >> np.uint64(31))
+    uniform = ((mixed >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
+    return np.asarray(special.ndtri(uniform))
+
+
 class Blurred:
     """A model whose default probabilities are ``base``'s with fixed noise on the log-odds.
 
-    The noise is drawn once per row position, so the same rows always get the same answer;
-    ``blurred_to`` picks the noise level that gives a chosen ROC AUC on a holdout.
+    The noise is fixed per row (``row_noise``), so a row always gets the same answer, in any
+    order; ``blurred_to`` picks the noise level that gives a chosen ROC AUC on a holdout.
     """
+
+    classes_ = np.array([0, 1])
 
     def __init__(self, base: Any, sigma: float, seed: int):
         self.base, self.sigma, self.seed = base, sigma, seed
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
         p = np.clip(self.base.predict_proba(features)[:, 1], 1e-9, 1 - 1e-9)
-        noise = np.random.default_rng(self.seed).normal(0, 1, len(features))
+        noise = row_noise(features, self.seed)
         blurred = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + self.sigma * noise)))
         return np.column_stack([1 - blurred, blurred])
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """The likelier class of each row, as a scikit-learn classifier's ``predict`` gives."""
+        return (self.predict_proba(features)[:, 1] >= 0.5).astype(int)
 
 
 def blurred_to(

@@ -21,4 +21,4 @@ def train_model(train_frame: pd.DataFrame) -> Pipeline:
     pipe.fit(small[schema.FEATURES], small[schema.TARGET_COLUMN])
     return pipe
 
-EXPECTED = r"(below the bar of 0\.74|learns from only part of train_frame)"  # the checker's message, on every seed
+EXPECTED = r"was fitted on 50 rows, but train_frame has 5,000: fit on all of it"  # the checker's message, on every seed

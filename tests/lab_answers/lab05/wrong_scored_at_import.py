@@ -26,4 +26,4 @@ def process_batch(batch, requests, store, model):
     store.write(rows_for(batch, model))
     requests.ack([entry_id for entry_id, _ in batch])
 
-EXPECTED = r"600 of 600 rows say scored_at \S+, before the run began"  # the checker's message, on every seed
+EXPECTED = r"rows say scored_at from \S+ to \S+, outside the run \(\S+ to \S+\): call utc_now\(\) when each batch is scored"  # the checker's message, on every seed

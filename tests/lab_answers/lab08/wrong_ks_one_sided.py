@@ -22,4 +22,4 @@ def drift_alert(reference: np.ndarray, current: np.ndarray, page: Callable[[str]
         return True
     return False
 
-EXPECTED = r"that is the gap one-sided"  # the checker's message, on every seed
+EXPECTED = r"the same number as the gap one-sided"  # the checker's message, on every seed

@@ -12,12 +12,6 @@ def table_ok(frame):
     if frame[schema.FEATURES].isna().any().any():
         return False
     return not frame[schema.ID_COLUMN].duplicated().any()
-def ship(registry, model, table, production):
-    v = registry.register(model, metrics={"roc_auc": 0.0}, data_fingerprint=data.fingerprint(table),
-                          kind="logistic", threshold=production.threshold)
-    registry.promote(v)
-    return v
-
 def release(table, holdout, registry):
     if not table_ok(table):
         return registry.stage()
@@ -32,4 +26,4 @@ def release(table, holdout, registry):
     return registry.stage()
 
 
-EXPECTED = r"good data judged on a holdout whose outcomes no model can rank .*: your release registered or shipped a version \(1\.3\.0 serves now\)"  # the checker's message, on every seed
+EXPECTED = r"(a table with a weaker candidate|good data judged on a holdout whose outcomes no model can rank) .*: your release replaced production: 1\.3\.0 serves now"  # the checker's message, on every seed

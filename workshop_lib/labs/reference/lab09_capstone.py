@@ -18,7 +18,7 @@ def release(table: pd.DataFrame, holdout: pd.DataFrame, registry: Registry) -> s
         return registry.stage()
     version = registry.register(
         candidate,
-        metrics={},
+        metrics=training.evaluate(candidate, holdout, production.threshold),
         data_fingerprint=data.fingerprint(table),
         kind="logistic",
         threshold=production.threshold,
