@@ -62,6 +62,14 @@ def test_catalogue_has_six_mistakes_and_three_right_answers_per_lab():
             re.compile(expected_message(path))
 
 
+def test_each_answer_stands_alone():
+    """A catalogued answer reads nothing outside the repository (a fresh clone has only that)."""
+    outside = re.compile(r"""["'](~|/(work|tmp|home|root|mnt|opt|srv|var|usr))/""")
+    for path in sorted(ANSWERS.glob("lab*/*.py")):
+        found = outside.search(path.read_text())
+        assert found is None, f"{path} names a path outside the repository: {found.group(0)}..."
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("lab_id", "path"), answers("wrong"))
 def test_wrong_answer_is_refused_on_every_seed(lab_id, path, tmp_path):
