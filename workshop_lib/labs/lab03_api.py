@@ -17,26 +17,35 @@ GOOD_ROWS = 12
 
 
 def bad_inputs(seed: int) -> list[tuple[str, Any]]:
-    """Invalid request bodies, drawn afresh from the schema: what each breaks, and the body."""
+    """Invalid request bodies: every field out of range both ways, as a word and missing,
+    every category unknown and in another spelling (a capital, a space), then the rest; the
+    amounts past the limits are drawn afresh. What each breaks, and the body."""
     rng = np.random.default_rng(seed)
     base = dict(schema.EXAMPLE_APPLICATION)
-    numeric = schema.NUMERIC[int(rng.integers(len(schema.NUMERIC)))]
-    category = schema.CATEGORICAL_FEATURES[int(rng.integers(len(schema.CATEGORICAL_FEATURES)))]
     integer = [f for f in schema.NUMERIC if f.integer][int(rng.integers(2))]
     number = [f for f in schema.NUMERIC if not f.integer][int(rng.integers(2))]
     inside = int((integer.minimum + integer.maximum) // 2)
-    dropped = schema.FEATURES[int(rng.integers(len(schema.FEATURES)))]
-    above = numeric.maximum + float(rng.integers(1, 1_000))
-    below = numeric.minimum - float(rng.integers(1, 1_000))
-    return [
-        (f"{numeric.name} above its maximum", {**base, numeric.name: above}),
-        (f"{numeric.name} below its minimum", {**base, numeric.name: below}),
-        (f"{numeric.name} as a word", {**base, numeric.name: "a lot"}),
+    bodies: list[tuple[str, Any]] = []
+    for field in schema.NUMERIC:
+        above = field.maximum + float(rng.integers(1, 1_000))
+        below = field.minimum - float(rng.integers(1, 1_000))
+        bodies += [
+            (f"{field.name} above its maximum ({above:,.0f})", {**base, field.name: above}),
+            (f"{field.name} below its minimum ({below:,.0f})", {**base, field.name: below}),
+            (f"{field.name} as a word", {**base, field.name: "a lot"}),
+        ]
+    for category in schema.CATEGORICAL_FEATURES:
+        valid = schema.CATEGORIES[category][int(rng.integers(len(schema.CATEGORIES[category])))]
+        bodies += [
+            (f"an unknown {category}", {**base, category: f"unknown-{rng.integers(1_000)}"}),
+            (f"{category} {valid.upper()!r}", {**base, category: valid.upper()}),
+            (f"{category} {' ' + valid!r}", {**base, category: " " + valid}),
+        ]
+    bodies += [(f"no {name}", {k: v for k, v in base.items() if k != name}) for name in base]
+    return bodies + [
         (f"{integer.name} as the string {str(inside)!r}", {**base, integer.name: str(inside)}),
         (f"{number.name} as true", {**base, number.name: True}),
         (f"{integer.name} as false", {**base, integer.name: False}),
-        (f"an unknown {category}", {**base, category: f"unknown-{rng.integers(1_000)}"}),
-        (f"no {dropped}", {k: v for k, v in base.items() if k != dropped}),
         ("an extra field", {**base, f"extra_{rng.integers(1_000)}": 1}),
         ("an empty body", {}),
         ("a list instead of an object", [base]),
@@ -147,7 +156,8 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     return True, (
         f"the documented example and {GOOD_ROWS + 2} fresh applicants (one a twin of another "
         "but for two categories, one 1e-9 above the threshold) answered like the model, "
-        f"{len(bad_inputs(0))} kinds of bad input refused with 422; a second app for another "
+        f"{len(bad_inputs(0))} bad inputs refused with 422 (every field out of range, as a "
+        "word and missing; every category unknown and misspelt); a second app for another "
         "model answered with its own, and the first still with its own"
     )
 

@@ -17,14 +17,27 @@ from workshop_lib.labs.core import Lab, Refusal, fresh_seed, reference_file, reg
 MOVES = 3
 
 
+SHOWN_IN = ("metric", "markdown", "title", "header", "subheader", "caption", "text")
+
+
 def _shown_probability(app: Any) -> tuple[float, str]:
-    """The first percentage the page shows (st.metric or st.markdown): its value and text."""
-    texts = [m.value for m in app.metric] + [m.value for m in app.markdown]
+    """The first percentage the page shows (in a metric, markdown, title, header, subheader,
+    caption or text element; ``st.write`` of text is markdown): its value and text."""
+    texts = [element.value for kind in SHOWN_IN for element in getattr(app, kind)]
     for text in texts:
         found = re.search(r"(\d+(?:\.\d+)?)\s*%", str(text))
         if found:
             return float(found.group(1)) / 100, found.group(0)
-    raise Refusal("the page shows no probability as a percentage (st.metric or st.markdown)")
+    raise Refusal(
+        "the page shows no percentage (a number followed by %) in any metric, markdown, "
+        "title, header, subheader, caption or text element"
+    )
+
+
+def _decimals(text: str) -> int:
+    """How many decimals the percentage ``text`` (such as '12.3%') shows."""
+    number = re.sub(r"\s*%$", "", text)
+    return len(number.split(".")[1]) if "." in number else 0
 
 
 def _probability(model: Any, income: float) -> float:
@@ -55,7 +68,6 @@ def _telling_incomes(
 
 def _check(page: Path, seed: int) -> tuple[bool, str]:
     import streamlit as st
-    from streamlit.testing.v1 import AppTest  # imported when checking: it is slow to import
 
     # a fresh page server: what an earlier check cached (another model, maybe the same version
     # number) must not answer for this one (outside a server, clearing warns "No runtime found")
@@ -68,8 +80,28 @@ def _check(page: Path, seed: int) -> tuple[bool, str]:
     finally:
         quiet.setLevel(level)
     registry, loaded = shared.trained_model(fresh_seed(seed, 1))
+    example = dict(schema.EXAMPLE_APPLICATION)
+    try:
+        verdict = _moves(page, seed, str(registry.root), loaded.model)
+    finally:  # the page runs in this process: put the shared example back as it was
+        after = dict(schema.EXAMPLE_APPLICATION)
+        schema.EXAMPLE_APPLICATION.clear()
+        schema.EXAMPLE_APPLICATION.update(example)
+    changed = sorted(k for k in example.keys() | after.keys() if after.get(k) != example.get(k))
+    if changed:
+        return False, (
+            f"the page changed schema.EXAMPLE_APPLICATION itself ({', '.join(changed)}): every "
+            "page and test in this process shares that dict; build a new one from it instead"
+        )
+    return verdict
+
+
+def _moves(page: Path, seed: int, registry_root: str, model: Any) -> tuple[bool, str]:
+    """Run the page, move its slider to telling incomes and compare it with ``model``."""
+    from streamlit.testing.v1 import AppTest  # imported when checking: it is slow to import
+
     app = AppTest.from_file(str(page), default_timeout=30)
-    app.session_state["registry_root"] = str(registry.root)
+    app.session_state["registry_root"] = registry_root
     app.run()
     if app.exception:
         return False, f"the page raised: {app.exception[0].message}"
@@ -81,12 +113,14 @@ def _check(page: Path, seed: int) -> tuple[bool, str]:
     if low > 20_000 or high < 200_000:
         return False, f"the slider spans {low:,.0f} to {high:,.0f}: cover 20,000 to 200,000 USD"
     step = float(cast(float, slider.step) or 1)
-    for income in _telling_incomes(rng, low, high, step, loaded.model):
+    for income in _telling_incomes(rng, low, high, step, model):
         slider.set_value(int(income) if isinstance(slider.value, int) else income).run()
         if app.exception:
             return False, f"at income {income:,.0f} the page raised: {app.exception[0].message}"
-        expected = _probability(loaded.model, income)
+        expected = _probability(model, income)
         shown, text = _shown_probability(app)
+        if _decimals(text) != 1:
+            return False, f"the page shows {text!r}: show the percentage with one decimal"
         if abs(shown - expected) > 0.0006:
             return False, (
                 f"at an income of {income:,.0f} USD the page shows {text!r}, the model says "
