@@ -282,10 +282,11 @@ class Registry:
             if untrusted:
                 raise RegistryError(
                     f"model contains types not on TRUSTED_TYPES: {sorted(untrusted)}. The "
-                    "registry loads scikit-learn's own estimators and transformers, not code "
-                    "of your own (a function in a FunctionTransformer, a custom class): build "
-                    "the model from scikit-learn's parts. Trusting a new type is a reviewed "
-                    "change to TRUSTED_TYPES, not a way around this message"
+                    "registry loads only the types on that list (the scikit-learn parts this "
+                    "workbook uses): code of your own (a function in a FunctionTransformer, a "
+                    "custom class) and parts nobody has reviewed yet are refused. Trusting a "
+                    "new type is a reviewed change to TRUSTED_TYPES, not a way around this "
+                    "message"
                 )
             metadata = {
                 "version": version,
