@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from workshop_lib.scaling.balancer import Balancer, Upstream
 from workshop_lib.scaling.whole_answers import HTTP_PROTOCOL
-from workshop_lib.support.servers import BackgroundServer, start_uvicorn
+from workshop_lib.support.servers import BackgroundServer, start_uvicorn, wait_all_healthy
 
 
 def start_replica(
@@ -23,7 +23,7 @@ def start_replica(
 ) -> BackgroundServer:
     """One replica of the service (one worker), on ``port`` or a free one.
 
-    ``wait=False`` returns before it answers: start several, then ``wait_until_healthy``.
+    ``wait=False`` returns before it answers: start several, then ``wait_all_healthy``.
     """
     return start_uvicorn(env=dict(env), port=port, name="replica", http=HTTP_PROTOCOL, wait=wait)
 
@@ -32,13 +32,7 @@ def start_replicas(count: int, env: Mapping[str, str]) -> list[BackgroundServer]
     """``count`` replicas, started side by side (each loads the model itself)."""
     if count < 1:
         raise ValueError(f"need at least one replica, got {count}")
-    starting = [start_replica(env, wait=False) for _ in range(count)]
-    try:
-        return [replica.wait_until_healthy() for replica in starting]
-    except BaseException:
-        for replica in starting:
-            replica.stop()
-        raise
+    return wait_all_healthy([start_replica(env, wait=False) for _ in range(count)])
 
 
 def upstreams_of(replicas: list[BackgroundServer]) -> tuple[Upstream, ...]:

@@ -91,7 +91,11 @@ class BackgroundServer:
 
     def wait_until_healthy(self, timeout: float = 60.0) -> BackgroundServer:
         """Return once the server answers (for one started with ``wait=False``); a server that
-        fails to is stopped and ``ServerStartError`` shows the end of its log."""
+        fails to is stopped and ``ServerStartError`` shows the end of its log.
+
+        ``timeout`` (s) is how long it may stay idle without answering: one still busy starting
+        on a crowded CPU gets longer, up to ``LONGEST_WAIT`` times that.
+        """
         try:
             _wait_until_healthy(self, self.health_path, timeout)
         except ServerStartError:
@@ -190,6 +194,18 @@ def start_server(
     return server.wait_until_healthy(timeout) if wait else server
 
 
+def wait_all_healthy(
+    starting: list[BackgroundServer], timeout: float = 60.0
+) -> list[BackgroundServer]:
+    """Wait for servers started side by side (``wait=False``); if one fails, stop them all."""
+    try:
+        return [server.wait_until_healthy(timeout) for server in starting]
+    except BaseException:
+        for server in starting:
+            server.stop()
+        raise
+
+
 def _accepts_connections(server: BackgroundServer) -> bool:
     try:
         socket.create_connection((server.host, server.port), timeout=1.0).close()
@@ -198,11 +214,46 @@ def _accepts_connections(server: BackgroundServer) -> bool:
     return True
 
 
+# A server still starting (importing, loading its model) on a busy or shared CPU uses CPU but
+# answers late: while its process tree uses at least PROGRESS_SHARE of a core (sampled every
+# PROGRESS_WINDOW_S or oftener), its wait goes on, to at most LONGEST_WAIT times its timeout in all.
+PROGRESS_WINDOW_S = 2.0
+PROGRESS_SHARE = 0.05
+LONGEST_WAIT = 5
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its descendants."""
+    try:
+        root = psutil.Process(pid)
+        members = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for member in members:
+        try:
+            total += sum(member.cpu_times()[:2])
+        except psutil.NoSuchProcess:  # ended between the listing and the reading
+            continue
+    return total
+
+
 def _wait_until_healthy(server: BackgroundServer, health_path: str | None, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+    """Wait until it answers; ``timeout`` is how long it may go without answering while idle."""
+    started = last_progress = last_sample = time.monotonic()
+    window = min(PROGRESS_WINDOW_S, timeout / 2)  # sampled at least twice per timeout
+    cpu_at_sample = _tree_cpu_seconds(server.process.pid)
     last_error = "no answer yet"
     with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
+        while True:
+            now = time.monotonic()
+            if now - last_sample >= window:
+                cpu_now = _tree_cpu_seconds(server.process.pid)
+                if cpu_now - cpu_at_sample >= PROGRESS_SHARE * (now - last_sample):
+                    last_progress = now
+                cpu_at_sample, last_sample = cpu_now, now
+            if now - last_progress > timeout or now - started > LONGEST_WAIT * timeout:
+                break
             if not server.is_running():
                 raise ServerStartError(
                     f"{server.name} exited with code {server.process.returncode} before it was "
@@ -223,9 +274,17 @@ def _wait_until_healthy(server: BackgroundServer, health_path: str | None, timeo
             except httpx.TransportError as error:
                 last_error = type(error).__name__
             time.sleep(0.1)
+    waited, idle = now - started, now - last_progress
+    used = _tree_cpu_seconds(server.process.pid)
+    why = (
+        f"it used no CPU to speak of in its last {idle:.0f} s"
+        if idle > timeout
+        else f"it was still busy, and {LONGEST_WAIT} x its timeout of {timeout:.0f} s is the most"
+    )
     raise ServerStartError(
-        f"{server.name} was not healthy at {server.url}{health_path or ''} after {timeout:.0f} s "
-        f"(last: {last_error}).\n--- log ---\n{server.log_tail()}"
+        f"{server.name} was not healthy at {server.url}{health_path or ''} after {waited:.0f} s "
+        f"(last: {last_error}; {used:.1f} CPU seconds used; {why}).\n--- log ---\n"
+        f"{server.log_tail()}"
     )
 
 
