@@ -7,7 +7,7 @@ import sys
 import httpx
 import pytest
 
-from workshop_lib.support import servers
+from workshop_lib.support import servers, startup
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "{port}", "--bind", "{host}"]
 
@@ -71,7 +71,7 @@ def test_a_server_busy_for_ever_is_given_up_at_the_longest_wait():
     server = servers.start_server(command, name="spinning", wait=False)
     with pytest.raises(servers.ServerStartError, match="still busy") as caught:
         server.wait_until_healthy(timeout=1)
-    assert f"{servers.LONGEST_WAIT} x its timeout of 1 s" in str(caught.value)
+    assert f"{startup.LONGEST_WAIT} x its timeout of 1 s" in str(caught.value)
     assert not server.is_running()
 
 

@@ -5,7 +5,10 @@ Write ``train_model(train_frame)``: it gets a table of applications (the columns
 fitted scikit-learn ``Pipeline`` whose ``predict_proba`` takes raw applications.
 
 The checker trains it on rows you have never seen, registers it in a throw-away registry,
-loads it back and requires a ROC AUC of at least 0.74 on a hidden holdout.
+loads it back and requires, on a hidden holdout: a ROC AUC of at least 0.74; probabilities
+that mean what they say (ranked by predicted risk into tenths, predicted and observed default
+rates within 0.05 on average);
+predictions that use every feature; and any application the schema allows to be scored.
 
 Hint: a ColumnTransformer (StandardScaler on schema.NUMERIC_FEATURES, OneHotEncoder on
 schema.CATEGORICAL_FEATURES), then LogisticRegression, in one Pipeline.

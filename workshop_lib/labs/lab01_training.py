@@ -8,29 +8,52 @@ import numpy as np
 import pandas as pd
 
 from workshop_lib import data, schema
+from workshop_lib.cicd.gates import GateLimits
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, fresh_seed, register
 from workshop_lib.registry import RegistryError
 
 MIN_AUC = 0.74  # the reference logistic pipeline scores about 0.80 on 3,000 fresh rows
 TRAIN_ROWS, HOLDOUT_ROWS = 5_000, 3_000
+# A default probability must mean what it says. Tenths of the holdout by predicted risk (equal
+# counts, so probabilities all squeezed towards the average cannot hide in one bin), at most
+# this mean gap between predicted and observed default rates: the ceiling of chapter 07's gate.
+MAX_CALIBRATION_GAP = GateLimits().max_calibration_error
 
 
-def _responds(model: object, holdout: pd.DataFrame, columns: list[str]) -> bool:
-    """Whether changing ``columns`` (each value to another valid one) moves any prediction."""
+def _responds(model: object, holdout: pd.DataFrame, column: str) -> bool:
+    """Whether changing ``column`` (each value to another valid one) moves any prediction."""
     changed = holdout.copy()
-    rng = np.random.default_rng(0)
-    for column in columns:
-        if column in schema.CATEGORIES:
-            options = list(schema.CATEGORIES[column])
-            changed[column] = [
-                options[(options.index(v) + 1) % len(options)] for v in changed[column]
-            ]
-        else:
-            changed[column] = rng.permutation(changed[column].to_numpy())
+    if column in schema.CATEGORIES:
+        options = list(schema.CATEGORIES[column])
+        changed[column] = [options[(options.index(v) + 1) % len(options)] for v in changed[column]]
+    else:
+        changed[column] = np.random.default_rng(0).permutation(changed[column].to_numpy())
     before = model.predict_proba(holdout[schema.FEATURES])[:, 1]  # type: ignore[attr-defined]
     after = model.predict_proba(changed[schema.FEATURES])[:, 1]  # type: ignore[attr-defined]
     return bool(np.abs(before - after).max() > 1e-9)
+
+
+def _extremes(holdout: pd.DataFrame) -> pd.DataFrame:
+    """Hidden applications with one numeric field at the lowest, then the highest, value the
+    schema allows (a count such as delinquencies_2y can take values no training row had)."""
+    rows = []
+    for feature in schema.NUMERIC:
+        for value in (feature.minimum, feature.maximum):
+            row = holdout.iloc[0].copy()
+            row[feature.name] = int(value) if feature.integer else value
+            rows.append(row)
+    return pd.DataFrame(rows)[schema.FEATURES]
+
+
+def _calibration_by_tenths(outcome: pd.Series, proba: np.ndarray) -> tuple[float, float, float]:
+    """Mean gap between predicted and observed default rates over tenths of the rows ranked by
+    predicted risk, and the predicted and observed rates of the tenth with the largest gap."""
+    tenths = np.array_split(np.argsort(proba, kind="stable"), 10)
+    rates = [(proba[rows].mean(), outcome.to_numpy()[rows].mean()) for rows in tenths]
+    gaps = [abs(predicted - observed) for predicted, observed in rates]
+    worst = rates[int(np.argmax(gaps))]
+    return float(np.mean(gaps)), float(worst[0]), float(worst[1])
 
 
 def _changes(given: pd.DataFrame, original: pd.DataFrame) -> str | None:
@@ -101,25 +124,41 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         )
     if auc < MIN_AUC:
         return False, f"ROC AUC {auc:.3f} on a hidden holdout, below the bar of {MIN_AUC}"
-    for kind, columns in (
-        ("category", schema.CATEGORICAL_FEATURES),
-        ("numeric", schema.NUMERIC_FEATURES),
-    ):
+    for column in schema.FEATURES:
         try:
-            responds = _responds(loaded.model, holdout, columns)
+            responds = _responds(loaded.model, holdout, column)
         except (KeyError, ValueError) as error:
             return False, (
                 f"ROC AUC {auc:.3f}, but the registered model cannot score hidden rows whose "
-                f"{kind} columns take other values the schema allows ({error}): a category "
+                f"{column} takes other values the schema allows ({error}): a category "
                 "the training table lacked must not stop scoring (schema.CATEGORIES lists "
                 "them all; OneHotEncoder(handle_unknown='ignore') is another way)"
             )
         if not responds:
             return False, (
                 f"ROC AUC {auc:.3f}, but the predictions on {HOLDOUT_ROWS:,} hidden rows do not "
-                f"change when every {kind} column ({', '.join(columns)}) changes: the model "
-                "ignores them; use every feature of schema.FEATURES"
+                f"change when {column} changes: the model ignores it; use every feature of "
+                "schema.FEATURES"
             )
+    extremes = _extremes(holdout)
+    try:
+        loaded.model.predict_proba(extremes)
+    except (KeyError, ValueError) as error:
+        return False, (
+            f"ROC AUC {auc:.3f}, but the registered model cannot score an application with a "
+            f"numeric field at the lowest or highest value the schema allows ({error}): "
+            "a number the training table lacked must not stop scoring"
+        )
+    proba = loaded.model.predict_proba(holdout[schema.FEATURES])[:, 1]
+    gap, predicted, observed = _calibration_by_tenths(holdout[schema.TARGET_COLUMN], proba)
+    if gap > MAX_CALIBRATION_GAP:
+        return False, (
+            f"ROC AUC {auc:.3f}, but the probabilities do not mean what they say: ranked by "
+            f"predicted risk in tenths of {HOLDOUT_ROWS:,} hidden rows, predicted and observed "
+            f"default rates differ by {gap:.3f} on average (at most {MAX_CALIBRATION_GAP}); "
+            f"in the worst tenth it predicts {predicted:.1%} default where {observed:.1%} "
+            "defaulted (class weights, resampling or heavy regularisation bend probabilities)"
+        )
     later = train_frame.copy()
     keep = len(later) // 10
     later.loc[keep:, schema.TARGET_COLUMN] = 1 - later.loc[keep:, schema.TARGET_COLUMN]

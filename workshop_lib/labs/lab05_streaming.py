@@ -2,15 +2,21 @@
 
 The model handed to the learner's function has a decision threshold drawn for the check (not
 0.5, not the training default), and every seed crashes each phase (before a write, after a
-write, before an acknowledgement) at least once, so the verdict never rests on luck. Crashes
-strike per batch, so a processor that writes and acknowledges event by event is not crashed
-more often than one that handles the whole batch.
+write, before and just after an acknowledgement) at least once, so the verdict never rests on
+luck. Crashes strike per batch, so a processor that writes and acknowledges event by event is
+not crashed more often than one that handles the whole batch. A second, shorter stream then
+goes to another store with a model of another version and threshold (code that keeps the first
+model or its connection errs), and the local time zone is UTC+05:30 throughout (a local time
+labelled UTC is hours off).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -26,8 +32,12 @@ from workshop_lib.scoring import score_batch
 from workshop_lib.store import PredictionStore, utc_now
 
 EVENTS, MAX_BATCH, CRASH_CHANCE = 600, 25, 0.3
-PHASES = ("before_write", "after_write", "before_ack")
-FORCED = {2: "before_write", 4: "after_write", 6: "before_ack"}  # batch number -> phase
+PHASES = ("before_write", "after_write", "before_ack", "after_ack")
+# batch number -> phase
+FORCED = {2: "before_write", 4: "after_write", 6: "before_ack", 8: "after_ack"}
+SECOND_EVENTS = 100  # a second stream: another store, and a model of another version
+# the local time zone during a check: UTC+05:30 as a POSIX TZ rule (needs no tz database)
+FAR_FROM_UTC = "IST-5:30"
 TOLERANCE = 1e-9
 
 
@@ -35,12 +45,13 @@ class _Crashes:
     """Where the next crash strikes: at most one per batch, on the first call of its phase.
 
     Batch 2 owes a crash before its (first) write, batch 4 one after it, batch 6 one before
-    its first acknowledgement; a debt that a batch does not reach (a re-delivered batch the
-    processor skips writes nothing) stays armed in the next batches until it strikes, beside
-    their own chances. Any batch crashes with chance CRASH_CHANCE, in a phase drawn evenly.
-    So every phase strikes on every seed, a processor that acknowledges what it did not store loses
-    events on every seed, and one that writes and acknowledges event by event meets no more
-    crashes than one that handles the batch at once.
+    its first acknowledgement, batch 8 one just after it (a row acknowledged inside a
+    transaction not yet committed is lost then); a debt that a batch does not reach (a
+    re-delivered batch the processor skips writes nothing) stays armed in the next batches
+    until it strikes, beside their own chances. Any batch crashes with chance CRASH_CHANCE, in
+    a phase drawn evenly. So every phase strikes on every seed, a processor that acknowledges
+    what it did not store loses events on every seed, and one that writes and acknowledges
+    event by event meets no more crashes than one that handles the batch at once.
     """
 
     def __init__(self, seed: int):
@@ -91,6 +102,7 @@ class _CrashingQueue:
         self.crashes.maybe("before_ack")
         self._requests.ack(ids)
         self.acked.update(ids)
+        self.crashes.maybe("after_ack")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._requests, name)
@@ -126,15 +138,31 @@ def _events(frame: pd.DataFrame) -> streaming.RequestQueue:
     return requests
 
 
+@contextmanager
+def _local_time_zone(zone: str) -> Iterator[None]:
+    """This process's local time zone is ``zone`` inside the block (TZ, then ``time.tzset``)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
 def _run(
-    module: ModuleType, requests: Any, queue: _CrashingQueue, store: Any, model: Any
+    module: ModuleType, requests: Any, queue: _CrashingQueue, store: Any, model: Any, events: int
 ) -> tuple[str, dict[Any, int]]:
     """Feed every batch through the learner's function, restarting it after each crash.
 
     Returns a problem ("" if none) and the event id of every entry id handed out.
     """
     owner: dict[Any, int] = {}
-    for handed in range(4 * EVENTS // MAX_BATCH + 100):
+    for handed in range(4 * events // MAX_BATCH + 100):
         batch = requests.get_batch(MAX_BATCH, window_s=0.0, wait_s=0.0)
         if not batch:
             return "", owner
@@ -159,7 +187,7 @@ def _run(
                 f"{len(batch)} events it was handed (no crash that time): acknowledge every "
                 "event of the batch once its row is stored, or it is handed out again"
             ), owner
-        if handed >= 2 * EVENTS // MAX_BATCH and not queue.acked:
+        if handed >= 2 * events // MAX_BATCH and not queue.acked:
             break
     return "", owner
 
@@ -168,12 +196,39 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     _, trained = shared.trained_model(fresh_seed(seed, 1))
     frame = data.make_applications(EVENTS, seed=fresh_seed(seed, 2), first_id=700_001)
     loaded = with_threshold(trained, frame, fresh_seed(seed, 4))
+    with _local_time_zone(FAR_FROM_UTC):  # a local time labelled "+00:00" is then hours off
+        passed, message = _stream(module, frame, loaded, "p.db", fresh_seed(seed, 3))
+    if not passed:
+        return passed, message
+    # the same process_batch, then with another store and a model of another version and
+    # threshold: code that keeps the first model, or a connection to the first store, errs
+    second = data.make_applications(SECOND_EVENTS, seed=fresh_seed(seed, 5), first_id=710_001)
+    other = next(
+        model
+        for model in (with_threshold(trained, second, fresh_seed(seed, n)) for n in range(6, 99))
+        if model.version != loaded.version and model.threshold != loaded.threshold
+    )
+    with _local_time_zone(FAR_FROM_UTC):
+        passed_again, again = _stream(module, second, other, "second.db", fresh_seed(seed, 7))
+    if not passed_again:
+        return False, (
+            f"{message}; then, on a second stream of {SECOND_EVENTS} events with another store "
+            f"and model version {other.version} (threshold {other.threshold}): {again}"
+        )
+    return True, f"{message}; and again on a second stream, store and model version"
+
+
+def _stream(
+    module: ModuleType, frame: pd.DataFrame, loaded: LoadedModel, db: str, crash_seed: int
+) -> tuple[bool, str]:
+    """One stream of ``frame``'s events through the learner's function into a new store."""
+    events = len(frame)
     requests = _events(frame)
-    store = PredictionStore(f"sqlite:///{shared.scratch_folder('05') / 'p.db'}")
-    crashes = _Crashes(fresh_seed(seed, 3))
+    store = PredictionStore(f"sqlite:///{shared.scratch_folder('05') / db}")
+    crashes = _Crashes(crash_seed)
     queue = _CrashingQueue(requests, crashes)
     started = utc_now()
-    problem, owner = _run(module, requests, queue, _CrashingStore(store, crashes), loaded)
+    problem, owner = _run(module, requests, queue, _CrashingStore(store, crashes), loaded, events)
     if problem:
         return False, problem
     stored = store.read()
@@ -181,33 +236,33 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     if not queue.acked:
         return False, (
             f"your process_batch never acknowledged an event (no call of requests.ack "
-            f"returned); {len(ids)} of {EVENTS} events were stored"
+            f"returned); {len(ids)} of {events} events were stored"
         )
     acked = {owner[entry] for entry in queue.acked if entry in owner}
     lost = acked - ids
     if lost:
         return False, (
-            f"{len(lost)} of {EVENTS} events were acknowledged but never stored, after "
+            f"{len(lost)} of {events} events were acknowledged but never stored, after "
             f"{crashes.count} crashes: acknowledge an event only after its own row is stored "
             "(every event of the batch, also one handed out again after a crash: nothing kept "
             "in memory survives a crash)"
         )
     left = requests.unacked() + requests.depth()
-    if len(stored) != EVENTS or left:
+    if len(stored) != events or left:
         return False, (
-            f"{len(stored)} rows stored for {EVENTS} events ({len(ids)} distinct), {left} "
+            f"{len(stored)} rows stored for {events} events ({len(ids)} distinct), {left} "
             "events still unacknowledged: every event is stored once and acknowledged"
         )
     unnamed = stored[stored["run_id"].astype(str).str.strip() == ""]
     if len(unnamed):
         return False, (
-            f"{len(unnamed)} of {EVENTS} rows have an empty run_id: name the run with any "
+            f"{len(unnamed)} of {events} rows have an empty run_id: name the run with any "
             "non-empty text, such as 'lab-05'"
         )
     other_source = stored[stored["source"].astype(str) != "stream"]
     if len(other_source):
         return False, (
-            f"{len(other_source)} of {EVENTS} rows say source {other_source['source'].iloc[0]!r}: "
+            f"{len(other_source)} of {events} rows say source {other_source['source'].iloc[0]!r}: "
             "rows from the stream processor say 'stream' (readers select by it)"
         )
     problem = _scored_at_problem(stored["scored_at"].astype(str), started, utc_now())
@@ -254,7 +309,7 @@ def _compare(
     wrong = int((got["decision"].astype(str) != expected["decision"].astype(str)).sum())
     if wrong:
         return False, (
-            f"{wrong} of {EVENTS} stored decisions differ from the model's rule (decline when "
+            f"{wrong} of {len(frame)} stored decisions differ from the model's rule (decline when "
             f"the probability >= its threshold, {loaded.threshold}; this check's model does "
             "not use 0.5)"
         )
@@ -262,7 +317,7 @@ def _compare(
     if versions != [loaded.version]:
         return False, f"the rows say model_version {versions}, the model is {loaded.version!r}"
     return True, (
-        f"{EVENTS} events through {crashes} crashes: none lost, none stored twice, all "
+        f"{len(frame)} events through {crashes} crashes: none lost, none stored twice, all "
         f"acknowledged; probabilities, decisions (threshold {loaded.threshold}) and version "
         "are the model's"
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import re
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -284,6 +285,13 @@ def _check_tables(module: ModuleType, seed: int) -> str | None:
             return (
                 f"your data check fails a table with {what}, but its reason "
                 f"{outcome.reason!r} does not say what is wrong"
+            )
+        named = [c for c in schema.FEATURES if re.search(rf"\b{c}\b", reason) and c not in words]
+        if named:
+            return (
+                f"your data check fails a table with {what}, but its reason "
+                f"{outcome.reason!r} names {', '.join(named)}, which has nothing wrong in that "
+                "table: name the column that is broken"
             )
     return None
 

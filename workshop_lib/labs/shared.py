@@ -159,6 +159,15 @@ class Blurred:
         """The likelier class of each row, as a scikit-learn classifier's ``predict`` gives."""
         return (self.predict_proba(features)[:, 1] >= 0.5).astype(int)
 
+    def decision_function(self, features: pd.DataFrame) -> np.ndarray:
+        """The log-odds of default, as a logistic regression's ``decision_function`` gives."""
+        p = np.clip(self.predict_proba(features)[:, 1], 1e-12, 1 - 1e-12)
+        return np.log(p / (1 - p))
+
+    def score(self, features: pd.DataFrame, labels: Any) -> float:
+        """Accuracy of ``predict``, as a scikit-learn classifier's ``score`` gives."""
+        return float((self.predict(features) == np.asarray(labels)).mean())
+
 
 def blurred_to(
     base: Any, holdout: pd.DataFrame, target: float, seed: int, within: float = 0.001

@@ -21,6 +21,7 @@ import psutil
 from workshop_lib.batch.spark_engine import JavaMissingError, java_missing, spark_environment
 from workshop_lib.support.process_tree import tree_memory
 from workshop_lib.support.servers import BackgroundServer, free_port, start_server
+from workshop_lib.support.startup import StartupDeadline
 
 PROGRAMS = Path(sys.executable).parent  # the dask command lives beside this Python
 
@@ -44,9 +45,10 @@ class Cluster:
             try:
                 for server in self.processes:  # each JVM's port accepts connections
                     server.wait_until_healthy(timeout)
+                deadline = StartupDeadline(self.pids, timeout)  # longer while still busy
                 while not ready():
-                    if time.monotonic() - started > timeout:
-                        raise TimeoutError(f"{self.address} was not ready in {timeout} s")
+                    if deadline.expired():
+                        raise TimeoutError(f"{self.address} was not ready {deadline.explain()}")
                     time.sleep(0.2)
                 self.startup_s = time.monotonic() - started
             except BaseException as error:  # handed to wait_until_ready
@@ -54,6 +56,10 @@ class Cluster:
 
         self.watcher = threading.Thread(target=poll, daemon=True)
         self.watcher.start()
+
+    def pids(self) -> list[int]:
+        """The process ids of its servers (each one's children count with it)."""
+        return [server.process.pid for server in self.processes]
 
     def wait_until_ready(self) -> Cluster:
         """For a cluster started with ``wait=False``: wait until it takes jobs (or stop it and

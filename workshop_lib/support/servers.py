@@ -25,6 +25,7 @@ import httpx
 import psutil
 
 from workshop_lib import paths
+from workshop_lib.support.startup import StartupDeadline
 
 LOG_DIR = paths.RUNTIME_DIR / "logs"
 # One small JSON file per running server, so that `make reset` can stop strays from any process.
@@ -94,7 +95,7 @@ class BackgroundServer:
         fails to is stopped and ``ServerStartError`` shows the end of its log.
 
         ``timeout`` (s) is how long it may stay idle without answering: one still busy starting
-        on a crowded CPU gets longer, up to ``LONGEST_WAIT`` times that.
+        on a crowded CPU gets longer (``support/startup.py``).
         """
         try:
             _wait_until_healthy(self, self.health_path, timeout)
@@ -214,46 +215,12 @@ def _accepts_connections(server: BackgroundServer) -> bool:
     return True
 
 
-# A server still starting (importing, loading its model) on a busy or shared CPU uses CPU but
-# answers late: while its process tree uses at least PROGRESS_SHARE of a core (sampled every
-# PROGRESS_WINDOW_S or oftener), its wait goes on, to at most LONGEST_WAIT times its timeout in all.
-PROGRESS_WINDOW_S = 2.0
-PROGRESS_SHARE = 0.05
-LONGEST_WAIT = 5
-
-
-def _tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and its descendants."""
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for member in members:
-        try:
-            total += sum(member.cpu_times()[:2])
-        except psutil.NoSuchProcess:  # ended between the listing and the reading
-            continue
-    return total
-
-
 def _wait_until_healthy(server: BackgroundServer, health_path: str | None, timeout: float) -> None:
     """Wait until it answers; ``timeout`` is how long it may go without answering while idle."""
-    started = last_progress = last_sample = time.monotonic()
-    window = min(PROGRESS_WINDOW_S, timeout / 2)  # sampled at least twice per timeout
-    cpu_at_sample = _tree_cpu_seconds(server.process.pid)
+    deadline = StartupDeadline(lambda: [server.process.pid], timeout)
     last_error = "no answer yet"
     with httpx.Client(timeout=2.0) as client:
-        while True:
-            now = time.monotonic()
-            if now - last_sample >= window:
-                cpu_now = _tree_cpu_seconds(server.process.pid)
-                if cpu_now - cpu_at_sample >= PROGRESS_SHARE * (now - last_sample):
-                    last_progress = now
-                cpu_at_sample, last_sample = cpu_now, now
-            if now - last_progress > timeout or now - started > LONGEST_WAIT * timeout:
-                break
+        while not deadline.expired():
             if not server.is_running():
                 raise ServerStartError(
                     f"{server.name} exited with code {server.process.returncode} before it was "
@@ -274,17 +241,9 @@ def _wait_until_healthy(server: BackgroundServer, health_path: str | None, timeo
             except httpx.TransportError as error:
                 last_error = type(error).__name__
             time.sleep(0.1)
-    waited, idle = now - started, now - last_progress
-    used = _tree_cpu_seconds(server.process.pid)
-    why = (
-        f"it used no CPU to speak of in its last {idle:.0f} s"
-        if idle > timeout
-        else f"it was still busy, and {LONGEST_WAIT} x its timeout of {timeout:.0f} s is the most"
-    )
     raise ServerStartError(
-        f"{server.name} was not healthy at {server.url}{health_path or ''} after {waited:.0f} s "
-        f"(last: {last_error}; {used:.1f} CPU seconds used; {why}).\n--- log ---\n"
-        f"{server.log_tail()}"
+        f"{server.name} was not healthy at {server.url}{health_path or ''} "
+        f"{deadline.explain()}; last: {last_error}.\n--- log ---\n{server.log_tail()}"
     )
 
 
