@@ -6,9 +6,10 @@ The page shows one slider, the annual income in USD (covering at least 20,000 to
 and the default probability of the documented applicant (schema.EXAMPLE_APPLICATION) with
 that income, as a percentage with one decimal (for example with st.metric).
 
-The checker runs this file with streamlit.testing.v1.AppTest on a freshly trained model (it
-puts the registry folder in st.session_state["registry_root"]), moves the slider to incomes
-it picks, and compares what the page shows with the model.
+The checker runs this file with streamlit.testing.v1.AppTest on a fresh registry (it puts
+the registry folder in st.session_state["registry_root"]; its production model is not its
+first version), moves the slider to incomes it picks, and compares what the page shows with
+the production model.
 
 Hint: income = st.slider("Annual income (USD)", 10_000, 250_000, 62_000, step=1_000); build a
 one-row DataFrame from {**schema.EXAMPLE_APPLICATION, "annual_income": income};

@@ -10,11 +10,13 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from workshop_lib import schema
+from workshop_lib import data, schema, training
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, Refusal, fresh_seed, reference_file, register
+from workshop_lib.registry import LoadedModel, Registry
 
 MOVES = 3
+LATER_ROWS = 2_000  # rows the registry's production model (its second version) learns from
 
 
 SHOWN_IN = ("metric", "markdown", "title", "header", "subheader", "caption", "text")
@@ -79,10 +81,10 @@ def _check(page: Path, seed: int) -> tuple[bool, str]:
         st.cache_resource.clear()
     finally:
         quiet.setLevel(level)
-    registry, loaded = shared.trained_model(fresh_seed(seed, 1))
+    registry, loaded = _registry_with_two_models(seed)
     example = dict(schema.EXAMPLE_APPLICATION)
     try:
-        verdict = _moves(page, seed, str(registry.root), loaded.model)
+        verdict = _moves(page, seed, str(registry.root), loaded)
     finally:  # the page runs in this process: put the shared example back as it was
         after = dict(schema.EXAMPLE_APPLICATION)
         schema.EXAMPLE_APPLICATION.clear()
@@ -96,8 +98,18 @@ def _check(page: Path, seed: int) -> tuple[bool, str]:
     return verdict
 
 
-def _moves(page: Path, seed: int, registry_root: str, model: Any) -> tuple[bool, str]:
-    """Run the page, move its slider to telling incomes and compare it with ``model``."""
+def _registry_with_two_models(seed: int) -> tuple[Registry, LoadedModel]:
+    """A registry whose production (1.1.0) is another model than its first version (1.0.0),
+    trained on other rows: a page that loads a version by name shows the wrong model."""
+    registry, _ = shared.trained_model(fresh_seed(seed, 1))
+    rows = data.make_applications(LATER_ROWS, seed=fresh_seed(seed, 3))
+    later = training.build_pipeline("logistic").fit(*training.split_features(rows))
+    shared.register(registry, later, rows, "logistic")
+    return registry, registry.load()
+
+
+def _moves(page: Path, seed: int, registry_root: str, loaded: LoadedModel) -> tuple[bool, str]:
+    """Run the page, move its slider to telling incomes and compare it with production."""
     from streamlit.testing.v1 import AppTest  # imported when checking: it is slow to import
 
     app = AppTest.from_file(str(page), default_timeout=30)
@@ -113,6 +125,7 @@ def _moves(page: Path, seed: int, registry_root: str, model: Any) -> tuple[bool,
     if low > 20_000 or high < 200_000:
         return False, f"the slider spans {low:,.0f} to {high:,.0f}: cover 20,000 to 200,000 USD"
     step = float(cast(float, slider.step) or 1)
+    model = loaded.model
     for income in _telling_incomes(rng, low, high, step, model):
         slider.set_value(int(income) if isinstance(slider.value, int) else income).run()
         if app.exception:
@@ -123,10 +136,14 @@ def _moves(page: Path, seed: int, registry_root: str, model: Any) -> tuple[bool,
             return False, f"the page shows {text!r}: show the percentage with one decimal"
         if abs(shown - expected) > 0.0006:
             return False, (
-                f"at an income of {income:,.0f} USD the page shows {text!r}, the model says "
+                f"at an income of {income:,.0f} USD the page shows {text!r}; production "
+                f"(version {loaded.version} of the registry the page is handed) says "
                 f"{expected:.1%} for the documented applicant with that income"
             )
-    return True, f"moved the slider to {MOVES} fresh incomes: the page follows the model each time"
+    return True, (
+        f"moved the slider to {MOVES} fresh incomes: the page follows production (version "
+        f"{loaded.version}) each time"
+    )
 
 
 def _reference() -> Path:
