@@ -50,13 +50,13 @@ contention: model  ## every notebook beside a busy core, then on one core (tasks
 
 # two shards at once, one per core (a verdict must not depend on a busy CPU); the second's
 # report is printed after the first's
-lab-answers: model  ## every catalogued lab answer on 20 seeds, two processes at once (make test tries 2)
+lab-answers: model  ## every catalogued lab answer on 20 seeds, two processes at once (make test tries 2 unless this code passed here)
 	mkdir -p runtime
 	LAB_ANSWER_SEEDS=20 LAB_ANSWER_SHARD=1/2 $(BIN)/python -m pytest -p no:cacheprovider tests/test_lab_answers.py \
 		> runtime/lab-answers-shard-1.log 2>&1 & second=$$!; \
 	LAB_ANSWER_SEEDS=20 LAB_ANSWER_SHARD=0/2 $(BIN)/python -m pytest -p no:cacheprovider tests/test_lab_answers.py; \
 	first=$$?; wait $$second; status=$$?; cat runtime/lab-answers-shard-1.log; \
-	test $$first = 0 && test $$status = 0
+	test $$first = 0 && test $$status = 0 && $(BIN)/python -m tools.lab_answers_record
 
 mutants: $(INSTALLED)  ## mutation testing of the lab checkers (Cosmic Ray's mutants of each reference; slow)
 	$(BIN)/python -m tools.lab_mutants
