@@ -36,14 +36,33 @@ class SampledRun:
     output: str
 
 
+def _members(process: psutil.Process) -> list[psutil.Process]:
+    """``process`` and all its descendants (none once it has ended)."""
+    try:
+        return [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its descendants."""
+    try:
+        members = _members(psutil.Process(pid))
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for member in members:
+        try:
+            total += sum(member.cpu_times()[:2])
+        except psutil.NoSuchProcess:  # ended between the listing and the reading
+            continue
+    return total
+
+
 def tree_memory(process: psutil.Process) -> tuple[int, int]:
     """Bytes used by ``process`` and all its descendants (PSS), and how many processes that is."""
     total, count = 0, 0
-    try:
-        members = [process, *process.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0, 0
-    for member in members:
+    for member in _members(process):
         try:
             info = member.memory_full_info()
         except psutil.NoSuchProcess:  # ended between the listing and the reading

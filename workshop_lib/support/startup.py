@@ -12,27 +12,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import psutil
+from workshop_lib.support.process_tree import tree_cpu_seconds
 
 PROGRESS_WINDOW_S = 2.0  # CPU use is sampled this often (or twice per timeout, if shorter)
 PROGRESS_SHARE = 0.05  # at least this share of one core over a window counts as progress
 LONGEST_WAIT = 5  # times the timeout: the most a process still busy starting is given
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds (user + system) used so far by a process and its descendants."""
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for member in members:
-        try:
-            total += sum(member.cpu_times()[:2])
-        except psutil.NoSuchProcess:  # ended between the listing and the reading
-            continue
-    return total
 
 
 class StartupDeadline:
