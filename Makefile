@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help install model lab test lint notebooks lock mutants lab-answers contention api frontend batch stream pipeline rollback \
+.PHONY: help install model lab test lint notebooks lock mutants lab-answers ci-checks contention api frontend batch stream pipeline rollback \
 	edge bench reset demo-ready tflite tflite-check fleet \
 	airflow airflow-env airflow-lock book screenshots diagrams mlserver mlserver-env mlserver-lock \
 	replicas
@@ -42,21 +42,21 @@ lint: $(INSTALLED)  ## ruff (style, imports) and mypy (types of workshop_lib and
 	$(BIN)/ruff format --no-cache --check .
 	$(BIN)/mypy
 
+# tests/ in two processes (pytest-xdist: most of them wait on servers); the notebooks one at a
+# time, alone, since their claims measure a quiet machine; both run even if the first fails
 test: model lint book  ## lint, the website build and checks, every test and every notebook (nbval)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 tests; tests=$$?; \
+	$(BIN)/python -m pytest notebooks; notebooks=$$?; \
+	test $$tests = 0 && test $$notebooks = 0
 
 contention: model  ## every notebook beside a busy core, then on one core (taskset; ~20 min)
 	WORKBOOK_CONTENTION=1 $(BIN)/python -m tools.contention both
 
-# two shards at once, one per core (a verdict must not depend on a busy CPU); the second's
-# report is printed after the first's
-lab-answers: model  ## every catalogued lab answer on 20 seeds, two processes at once (make test tries 2 unless this code passed here)
-	mkdir -p runtime
-	LAB_ANSWER_SEEDS=20 LAB_ANSWER_SHARD=1/2 $(BIN)/python -m pytest -p no:cacheprovider tests/test_lab_answers.py \
-		> runtime/lab-answers-shard-1.log 2>&1 & second=$$!; \
-	LAB_ANSWER_SEEDS=20 LAB_ANSWER_SHARD=0/2 $(BIN)/python -m pytest -p no:cacheprovider tests/test_lab_answers.py; \
-	first=$$?; wait $$second; status=$$?; cat runtime/lab-answers-shard-1.log; \
-	test $$first = 0 && test $$status = 0 && $(BIN)/python -m tools.lab_answers_record
+lab-answers: model  ## every catalogued lab answer on 20 seeds, one process per lab and kind, two at once (make test tries 2 unless this code passed here)
+	$(BIN)/python -m tools.lab_answers
+
+ci-checks: model  ## what .ci/run runs before make test: make lab-answers beside the one-core contention run
+	$(BIN)/python -m tools.lab_answers --beside-contention
 
 mutants: $(INSTALLED)  ## mutation testing of the lab checkers (Cosmic Ray's mutants of each reference; slow)
 	$(BIN)/python -m tools.lab_mutants

@@ -1,6 +1,7 @@
 """The catalogue of lab answers: every wrong one refused, every right one accepted, on 20 seeds.
 
-``make lab-answers`` runs all 20 (CI does, before ``make test``); ``make test`` runs 2.
+``make lab-answers`` runs all 20 (CI does, before ``make test``; see ``tools/lab_answers.py``);
+``make test`` runs 2.
 
 ``tests/lab_answers/labNN/`` holds answers written as learners write them (most by an engineer
 who never read the checkers; each file's docstring says the mistake or the style). A
@@ -48,17 +49,17 @@ def expected_message(path: Path) -> str:
 
 
 def answers(kind: str) -> list:
-    """Every catalogued answer of ``kind``; with ``LAB_ANSWER_SHARD=i/n``, every n-th from i
-    (``make lab-answers`` runs two such shards at once, one per core)."""
-    index, count = (int(part) for part in os.environ.get("LAB_ANSWER_SHARD", "0/1").split("/"))
+    """Every catalogued answer of ``kind``; with ``LAB_ANSWER_LAB=NN``, only lab NN's
+    (``make lab-answers`` runs the catalogue as one process per lab and kind)."""
+    lab = os.environ.get("LAB_ANSWER_LAB", "*")
     paths = [
         path
-        for folder in sorted(ANSWERS.glob("lab*"))
+        for folder in sorted(ANSWERS.glob(f"lab{lab}"))
         for path in sorted(folder.glob(f"{kind}_*.py"))
     ]
     return [
         pytest.param(path.parent.name[3:], path, id=f"{path.parent.name}/{path.stem}")
-        for path in paths[index::count]
+        for path in paths
     ]
 
 
