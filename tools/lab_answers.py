@@ -10,8 +10,8 @@ kind passed. When all do, ``tools.lab_answers_record`` records it for this exact
 one-core contention run (``--beside-contention``), so that no core waits: while nbval runs every
 notebook pinned to core 0, a worker pinned to core 1 takes chunks; when nbval is done, a second
 worker joins on core 0. (The busy-core run is ``make contention``'s other half; beside a worker
-it would cost as much again: each run's notebooks need about 16 core-minutes, the catalogue 76,
-and CI has 90 minutes for everything.)
+it would add about 15 minutes: each run's notebooks need about 15 core-minutes, the catalogue
+63, and CI has 90 minutes for everything, ``make test``'s 25 included.)
 
     python -m tools.lab_answers [--beside-contention]
 """
