@@ -49,7 +49,7 @@ test: model lint book  ## lint, the website build and checks, every test and eve
 	$(BIN)/python -m pytest notebooks; notebooks=$$?; \
 	test $$tests = 0 && test $$notebooks = 0
 
-contention: model  ## every notebook beside a busy core, then on one core (taskset; ~20 min)
+contention: model  ## every notebook beside a busy core, then on one core (taskset; ~32 min)
 	WORKBOOK_CONTENTION=1 $(BIN)/python -m tools.contention both
 
 lab-answers: model  ## every catalogued lab answer on 20 seeds, one process per lab and kind, two at once (make test tries 2 unless this code passed here)

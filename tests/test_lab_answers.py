@@ -24,14 +24,14 @@ from tools import lab_answers_record
 from workshop_lib.labs import LABS, check_lab
 
 ANSWERS = Path(__file__).parent / "lab_answers"
-# 20 fixed seeds in CI (`make lab-answers`, which .ci/run calls); `make test` tries the first 2 so
+# 20 fixed seeds in CI (`make ci-checks`, which .ci/run calls); `make test` tries the first 2 so
 # that it stays within its 30-minute budget (all 20 in one process took 33 minutes here).
 SEEDS = range(7_000, 7_000 + int(os.environ.get("LAB_ANSWER_SEEDS", "2")))
 # the time one answer may take, per seed, on a busy machine (slowest seen: about 15 s, a
 # gradient-boosted lab 01 answer beside other runs); the suite's 300 s is for one test
 SECONDS_PER_SEED = 30
-# `make lab-answers` (run by .ci/run just before `make test`) records when every answer passed
-# on 20 seeds; for the same code, the 2-seed tries would only repeat part of that
+# `make lab-answers` and `make ci-checks` (run by .ci/run before `make test`) record when every
+# answer passed on 20 seeds; for the same code, the 2-seed tries would only repeat part of that
 RAN_ON_20_SEEDS = len(SEEDS) < 20 and lab_answers_record.passed_for_this_code()
 ALREADY_RUN = pytest.mark.skipif(
     RAN_ON_20_SEEDS, reason="passed on 20 seeds in make lab-answers, for this exact code"

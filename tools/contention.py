@@ -23,6 +23,14 @@ BUSY_LOOP = "while True:\n    pass"
 MODES = ("busy", "one-core")
 
 
+def pinned(command: list[str], core: int) -> list[str]:
+    """``command`` run on ``core`` only (``taskset``; exits naming the package if it is missing)."""
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        sys.exit("taskset is missing: install util-linux (apt-get install util-linux)")
+    return [taskset, "-c", str(core), *command]
+
+
 def run(mode: str, targets: list[str]) -> int:
     """One nbval run under ``mode``; returns pytest's exit code."""
     env = os.environ | {CONTENTION_VARIABLE: "1"}
@@ -31,10 +39,7 @@ def run(mode: str, targets: list[str]) -> int:
     if mode == "busy":
         busy = subprocess.Popen([sys.executable, "-c", BUSY_LOOP])
     else:
-        taskset = shutil.which("taskset")
-        if taskset is None:
-            sys.exit("taskset is missing: install util-linux (apt-get install util-linux)")
-        command = [taskset, "-c", "0", *command]
+        command = pinned(command, 0)
     started = time.perf_counter()
     try:
         code = subprocess.run(command, env=env, check=False).returncode

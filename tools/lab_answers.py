@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -69,15 +68,6 @@ class Outcome:
     summary: str
 
 
-def _pinned(command: list[str], core: int | None) -> list[str]:
-    if core is None:
-        return command
-    taskset = shutil.which("taskset")
-    if taskset is None:
-        sys.exit("taskset is missing: install util-linux (apt-get install util-linux)")
-    return [taskset, "-c", str(core), *command]
-
-
 def run_chunk(chunk: Chunk, core: int | None) -> Outcome:
     """Run ``chunk`` on 20 seeds (on ``core`` only, if given); passed means every answer did."""
     LOGS.mkdir(parents=True, exist_ok=True)
@@ -88,14 +78,18 @@ def run_chunk(chunk: Chunk, core: int | None) -> Outcome:
     started = time.perf_counter()
     with log.open("w") as output:
         code = subprocess.run(
-            _pinned(chunk.command(), core), cwd=ROOT, env=env, stdout=output, stderr=output
+            chunk.command() if core is None else contention.pinned(chunk.command(), core),
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
         ).returncode
     text = log.read_text()
     last = (text.strip().splitlines() or ["(no output)"])[-1]
-    counted = re.search(r"(\d+) passed", last)
-    passed = code == 0 and counted is not None and int(counted[1]) == chunk.answers()
+    counted, expected = re.search(r"(\d+) passed", last), chunk.answers()
+    passed = code == 0 and counted is not None and int(counted[1]) == expected
     if not passed:
-        last += f" (exit {code}; {chunk.answers()} answers should have passed)"
+        last += f" (exit {code}; {expected} answers should have passed)"
     return Outcome(chunk, core, time.perf_counter() - started, passed, last)
 
 

@@ -1,10 +1,10 @@
 """A record that every catalogued lab answer passed on 20 seeds, for this exact code.
 
-``make lab-answers`` (which ``.ci/run`` calls before ``make test``) writes it when both of its
-shards pass. ``make test`` then skips its own 2-seed tries of the catalogue, but only while the
-record's fingerprint (SHA-256 of every file under ``workshop_lib/``, ``tests/lab_answers/`` and
-of ``tests/test_lab_answers.py``) matches the code as it is now: change any of them and the
-2-seed tries run again.
+``make lab-answers`` and ``make ci-checks`` (which ``.ci/run`` calls before ``make test``) write
+it when all of their chunks pass (``tools/lab_answers.py``). ``make test`` then skips its own
+2-seed tries of the catalogue, but only while the record's fingerprint (SHA-256 of every file
+under ``workshop_lib/``, ``tests/lab_answers/`` and of ``tests/test_lab_answers.py``) matches
+the code as it is now: change any of them and the 2-seed tries run again.
 
     .venv/bin/python -m tools.lab_answers_record   # write it (make lab-answers does)
 """
