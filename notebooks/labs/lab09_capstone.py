@@ -18,7 +18,8 @@ as metrics["roc_auc"], the ROC AUC the gate measured on the whole holdout (any o
 records must be true too, at the threshold it registers). Last, two other registries: one whose
 production scores well under the 0.70 floor (a better version was registered after it but never
 promoted), where the weaker candidate beats production and must ship; and one whose production
-is just above the floor, where a candidate within 0.01 of it but under the floor must not.
+is just above the floor (a newer version there was never promoted either), where a candidate
+within 0.01 of it but under the floor must not.
 
 Hint: reuse your lab 07 functions (``from lab07_cicd import check_table, quality_gate`` works
 when this folder is on the path, or copy them here); train with

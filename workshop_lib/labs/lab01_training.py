@@ -69,24 +69,6 @@ def _changes(given: pd.DataFrame, original: pd.DataFrame) -> str | None:
     return None
 
 
-def _rows_seen(model: object) -> dict[str, int]:
-    """The rows each fitted step that counts them saw (``n_samples_seen_``, as StandardScaler
-    records), by step name, inside pipelines and column transformers."""
-    seen: dict[str, int] = {}
-
-    def visit(name: str, step: object) -> None:
-        for child_name, child in getattr(step, "steps", []):
-            visit(child_name, child)
-        for child_name, child, _ in getattr(step, "transformers_", []):
-            visit(child_name, child)
-        counted = getattr(step, "n_samples_seen_", None)
-        if counted is not None:
-            seen[f"{name} ({type(step).__name__})"] = int(np.min(counted))
-
-    visit("model", model)
-    return seen
-
-
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     train_frame = data.make_applications(TRAIN_ROWS, seed=fresh_seed(seed, 1))
     holdout = data.make_applications(
@@ -102,7 +84,7 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
         )
     if not hasattr(model, "predict_proba"):
         return False, f"train_model returned {type(model).__name__}, which has no predict_proba"
-    fewer = {step: rows for step, rows in _rows_seen(model).items() if rows < TRAIN_ROWS}
+    fewer = {step: rows for step, rows in shared.rows_seen(model).items() if rows < TRAIN_ROWS}
     if fewer:
         step, rows = next(iter(fewer.items()))
         return False, (

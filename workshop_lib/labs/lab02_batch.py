@@ -4,7 +4,8 @@ The registry holds production and a newer version, each with its own threshold; 
 is scored with a ref to the newer one, the second with a ref to production, the third with a
 ref to another registry's production (also 1.0.0), so a function that loads production, keeps
 one model whatever the ref, or keys its cache by the version alone, gives the wrong scores
-every time.
+every time. A fourth day is one partition larger than the chapter's 100,000-row chunks, scored
+with the newer version again: every row must come out, and its model is not read again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from workshop_lib.labs.core import Lab, fresh_seed, register
 from workshop_lib.registry import LoadedModel, Registry
 
 ROWS, PARTITIONS, THREADS = 8_000, 8, 4
+LARGE_PARTITION_ROWS = 150_000  # one partition past the chapter's 100,000-row chunks
 TOLERANCE = 1e-9
 SLOW_LOAD_S = 0.2  # each read from the registry takes this long: threads starting together
 # always overlap, so a cache without a lock misses on every one of them (not on some seeds)
@@ -96,7 +98,8 @@ def _other_registry(seed: int) -> Path:
 def _score_day(
     module: ModuleType, day: pd.DataFrame, ref: batch.ModelRef, token: str
 ) -> pd.DataFrame:
-    applications = dd.from_pandas(day, npartitions=PARTITIONS)
+    partitions = 1 if len(day) >= LARGE_PARTITION_ROWS else PARTITIONS
+    applications = dd.from_pandas(day, npartitions=partitions)
     with dask.config.set(scheduler="threads", num_workers=THREADS):
         scored = applications.map_partitions(
             module.score_partition, ref, meta=batch.SCORED_META, token=token
@@ -105,9 +108,14 @@ def _score_day(
 
 
 def _compare(
-    result: object, day: pd.DataFrame, ref: batch.ModelRef, others: dict[str, batch.ModelRef]
+    result: object,
+    day: pd.DataFrame,
+    expected: pd.DataFrame,
+    ref: batch.ModelRef,
+    others: dict[str, batch.ModelRef],
 ) -> str:
-    """What is wrong with one day's output ("" if nothing)."""
+    """What is wrong with one day's output ("" if nothing), against what the model gives that
+    day (``expected``, indexed and sorted by id)."""
     if not isinstance(result, pd.DataFrame):
         return f"the partitions came back as {type(result).__name__}, not DataFrames"
     if len(result) != len(day):
@@ -115,7 +123,6 @@ def _compare(
     missing = {schema.ID_COLUMN, "probability", "decision"} - set(result.columns)
     if missing:
         return f"your partitions lack the column(s) {sorted(missing)}"
-    expected = batch.score_partition(day, ref).set_index(schema.ID_COLUMN).sort_index()
     got = result.set_index(schema.ID_COLUMN).sort_index()
     if not got.index.equals(expected.index):
         return "the application ids that came out are not the ones that went in"
@@ -144,58 +151,86 @@ def _compare(
     return ""
 
 
+# each day of a check: the model that scores it (the newer version, production, or another
+# registry's production), its rows and the seed offset of its applications
+PLAN = (
+    ("newer", ROWS, 2),
+    ("production", ROWS // 2, 3),
+    ("other", ROWS // 4, 8),
+    ("newer", LARGE_PARTITION_ROWS, 9),
+)
+
+
+def _day(seed: int, offset: int, rows: int) -> pd.DataFrame:
+    """One day's applications, in a shuffled order."""
+    day = data.make_applications(rows, seed=fresh_seed(seed, offset))
+    return day.sample(frac=1, random_state=seed % 2**32).reset_index(drop=True)
+
+
+def _refs(two_versions: Registry, other: Registry) -> dict[str, batch.ModelRef]:
+    production, newer = two_versions.versions()
+    root = str(two_versions.root)
+    return {
+        "newer": batch.ModelRef(root, newer),
+        "production": batch.ModelRef(root, production),
+        "other": batch.ModelRef(str(other.root), other.versions()[0]),
+    }
+
+
+@functools.cache
+def _expected(seed: int) -> tuple[pd.DataFrame, ...]:
+    """What the right model gives each day of a check of ``seed`` (indexed and sorted by id):
+    scored once, with the registries every check copies."""
+    refs = _refs(Registry(_two_versions(seed)), Registry(_other_registry(seed)))
+    return tuple(
+        batch.score_partition(_day(seed, offset, rows), refs[model])
+        .set_index(schema.ID_COLUMN)
+        .sort_index()
+        for model, rows, offset in PLAN
+    )
+
+
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
+    expected = _expected(seed)
     registry = shared.throwaway_registry("02-check")
     shutil.copytree(_two_versions(seed), registry.root)
     other = shared.throwaway_registry("02-check-other")
     shutil.copytree(_other_registry(seed), other.root)
-    production, newer = registry.versions()
-    root = str(registry.root)
-    days = [
-        (batch.ModelRef(root, newer), data.make_applications(ROWS, seed=fresh_seed(seed, 2))),
-        (
-            batch.ModelRef(root, production),
-            data.make_applications(ROWS // 2, seed=fresh_seed(seed, 3)),
-        ),
-        (
-            batch.ModelRef(str(other.root), other.versions()[0]),
-            data.make_applications(ROWS // 4, seed=fresh_seed(seed, 8)),
-        ),
-    ]
+    refs = _refs(registry, other)
     names = {
-        days[0][0]: "the newer version",
-        days[1][0]: "production",
-        days[2][0]: "another registry's production",
+        refs["newer"]: "the newer version",
+        refs["production"]: "production",
+        refs["other"]: "another registry's production",
     }
-    days = [
-        (ref, day.sample(frac=1, random_state=seed % 2**32).reset_index(drop=True))
-        for ref, day in days
-    ]
+    days = [(refs[model], _day(seed, offset, rows)) for model, rows, offset in PLAN]
     with _CountedLoads() as loads:  # only the learner's loads are counted
         results = [
             _score_day(module, day, ref, f"lab-02-{seed}-{i}") for i, (ref, day) in enumerate(days)
         ]
     for i, ((ref, day), result) in enumerate(zip(days, results, strict=True)):
         others = {names[r]: r for r, _ in days if r != ref}
-        problem = _compare(result, day, ref, others)
+        problem = _compare(result, day, expected[i], ref, others)
         if problem:
             return False, f"day {i + 1} (ref version {ref.version}): {problem}"
-    if loads.calls != len(days):
+    if loads.calls != len(refs):
+        partitions = sum(1 if len(day) >= LARGE_PARTITION_ROWS else PARTITIONS for _, day in days)
         read = (
-            f"the model was read from disk {loads.calls} times for {len(days)} refs of "
-            f"{PARTITIONS} partitions each on one worker"
+            f"the models were read from disk {loads.calls} times for {len(refs)} refs ({len(days)} "
+            f"days, {partitions} partitions, one worker)"
         )
-        if len(days) < loads.calls < len(days) * PARTITIONS:
+        if len(refs) < loads.calls < partitions:
             return False, (
                 f"{read}: partitions that start together on {THREADS} threads each missed the "
                 "cache and read the model (a read takes a moment): guard the load with a "
                 "threading.Lock, so one thread reads it and the others wait and reuse it"
             )
         return False, f"{read}: load each ref's model once per worker process and reuse it"
+    newer, production = refs["newer"].version, refs["production"].version
     return True, (
         f"three fresh days in {PARTITIONS} partitions on {THREADS} threads, scored with the "
         f"model each ref names ({newer}, then {production}, then {production} of another "
-        "registry): every prediction matches, and each model was read once"
+        f"registry), and a day of {LARGE_PARTITION_ROWS:,} rows in one partition ({newer} "
+        "again): every prediction matches, and each model was read once"
     )
 
 

@@ -66,13 +66,33 @@ def _good_inputs(seed: int) -> list[dict[str, Any]]:
     return [dict(schema.EXAMPLE_APPLICATION), *records, twin]
 
 
+def _edges() -> list[tuple[str, dict[str, Any]]]:
+    """The documented example with each numeric field at its minimum and at its maximum (both
+    valid: the limits are inclusive), and with each category value of each categorical field:
+    an answer whose own limits or lists are narrower than the schema's refuses one of them.
+    What each is, and the body."""
+    base = dict(schema.EXAMPLE_APPLICATION)
+    bodies: list[tuple[str, dict[str, Any]]] = []
+    for field in schema.NUMERIC:
+        for end, limit in (("minimum", field.minimum), ("maximum", field.maximum)):
+            value = int(limit) if field.integer else limit
+            what = f"the documented example with {field.name} at its {end} ({value:,})"
+            bodies.append((what, {**base, field.name: value}))
+    for category in schema.CATEGORICAL_FEATURES:
+        bodies += [
+            (f"the documented example with {category} {value!r}", {**base, category: value})
+            for value in schema.CATEGORIES[category]
+        ]
+    return bodies
+
+
 def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
 def _near_threshold(loaded: LoadedModel, seed: int) -> dict[str, Any]:
     """An applicant whose default probability lies between 0.12 and 0.34 and rounds down at
-    every precision from 2 to 6 decimals (the threshold goes 1e-9 under it)."""
+    every precision from 2 to 6 decimals by more than 1e-9 (the threshold is set to it)."""
     frame = data.make_applications(600, seed=seed)[schema.FEATURES]
     probability = scoring.score_batch(loaded, frame)["probability"].to_numpy()
     for row, p in enumerate(probability):
@@ -81,25 +101,34 @@ def _near_threshold(loaded: LoadedModel, seed: int) -> dict[str, Any]:
     raise RuntimeError("no applicant near the threshold")  # never seen: about 1 in 40 qualify
 
 
+def _one_row(loaded: LoadedModel, body: dict[str, Any]) -> pd.Series:
+    """The model's probability and decision for one applicant, scored alone as /predict does
+    (a row scored in a batch may differ in its last bit)."""
+    return scoring.score_batch(loaded, pd.DataFrame([body])).iloc[0]
+
+
 def _versioned(loaded: LoadedModel, seed: int, near: dict[str, Any]) -> LoadedModel:
-    """``loaded`` with a version drawn for this check (not 1.0.0) and a threshold 1e-9 under
-    the probability of ``near``: the model declines that applicant, and on every seed a rule at
-    a fixed 0.35 or 0.5, or on the probability rounded to 2-6 decimals, approves it."""
+    """``loaded`` with a version drawn for this check (not 1.0.0) and a threshold exactly the
+    probability of ``near``: the model declines that applicant (at or above the threshold),
+    and on every seed a rule with ``>``, at a fixed 0.35 or 0.5, or on the probability rounded
+    to 2-6 decimals, approves it."""
     rng = np.random.default_rng(seed)
     version = ".".join(str(int(part)) for part in rng.integers(1, 20, 3))
-    probability = scoring.score_batch(loaded, pd.DataFrame([near]))["probability"].iloc[0]
-    threshold = float(probability) - 1e-9
+    threshold = float(_one_row(loaded, near)["probability"])
     return LoadedModel(
         loaded.model, {**loaded.metadata, "version": version, "threshold": threshold}
     )
 
 
-def _answers_problem(client: Any, loaded: LoadedModel, good: list[dict], app: str) -> str:
-    """What is wrong with ``app``'s answers to ``good`` ("" when each is the model's)."""
-    expected = scoring.score_batch(loaded, pd.DataFrame(good))
-    for i, body in enumerate(good):
+def _answers_problem(
+    client: Any, loaded: LoadedModel, good: list[tuple[str, dict[str, Any]]], app: str
+) -> str:
+    """What is wrong with ``app``'s answers to the ``good`` bodies (each with what it is; ""
+    when each answer is the model's)."""
+    expected = pd.DataFrame([_one_row(loaded, body) for _, body in good])
+    for i, (label, body) in enumerate(good):
         response = client.post("/predict", json=body)
-        what = ("the documented example" if i == 0 else f"valid applicant {i}") + app
+        what = label + app
         if response.status_code != 200:
             return f"{what} got HTTP {response.status_code}: {response.text[:200]}"
         answer = response.json()
@@ -112,10 +141,16 @@ def _answers_problem(client: Any, loaded: LoadedModel, good: list[dict], app: st
                 f"{expected['probability'].iloc[i]:.6f}"
             )
         if answer["decision"] != expected["decision"].iloc[i]:
+            probability = float(expected["probability"].iloc[i])
+            tie = (
+                " (the probability equals the threshold: at or above it, the model declines)"
+                if probability == loaded.threshold
+                else ""
+            )
             return (
                 f"the decision for {what} is {answer['decision']!r}: at probability "
-                f"{expected['probability'].iloc[i]:.10f} and the model's threshold "
-                f"{loaded.threshold:.10f} it is {expected['decision'].iloc[i]!r}"
+                f"{probability:.10f} and the model's threshold {loaded.threshold:.10f} it is "
+                f"{expected['decision'].iloc[i]!r}{tie}"
             )
         if answer["model_version"] != loaded.version:
             return (
@@ -130,7 +165,11 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
 
     _, trained = shared.trained_model(fresh_seed(seed, 1))
     near = _near_threshold(trained, fresh_seed(seed, 5))
-    good = [*_good_inputs(fresh_seed(seed, 2)), near]
+    fresh = [*_good_inputs(fresh_seed(seed, 2)), near]
+    good = [
+        ("the documented example" if i == 0 else f"valid applicant {i}", body)
+        for i, body in enumerate(fresh)
+    ] + _edges()
     loaded = _versioned(trained, fresh_seed(seed, 4), near)
     client = TestClient(module.make_app(loaded), raise_server_exceptions=False)
     problem = _answers_problem(client, loaded, good, "")
@@ -155,7 +194,8 @@ def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
             return False, problem + ": keep each app's model and answers inside the app"
     return True, (
         f"the documented example and {GOOD_ROWS + 2} fresh applicants (one a twin of another "
-        "but for two categories, one 1e-9 above the threshold) answered like the model, "
+        "but for two categories, one exactly at the threshold) answered like the model, and so "
+        f"did {len(_edges())} at every numeric limit and with every category value; "
         f"{len(bad_inputs(0))} bad inputs refused with 422 (every field out of range, as a "
         "word and missing; every category unknown and misspelt); a second app for another "
         "model answered with its own, and the first still with its own"

@@ -18,8 +18,10 @@ meets, in this order:
   after it, with another threshold, was never promoted), the weaker candidate must ship (with
   production's threshold): a gate against a cached or the latest model, or a floor tested on
   production, stops it;
-- on a registry whose production is just above the floor, a candidate within the drop of it
-  but just under the floor must stop (a lower floor, or one tested on production, ships it).
+- on a registry whose production is just above the floor (and a newer version was never
+  promoted), a candidate within the drop of it but just under the floor must stop (a lower
+  floor, or one tested on production, ships it), and the release returns production's version,
+  not the newest.
 """
 
 from __future__ import annotations
@@ -106,13 +108,20 @@ def _check_release(module: ModuleType, seed: int) -> tuple[bool, str]:
     labels = np.random.default_rng(fresh_seed(seed, 8)).permutation(holdout[schema.TARGET_COLUMN])
     blind = holdout.assign(**{schema.TARGET_COLUMN: labels})
     what = "good data judged on a holdout whose outcomes no model can rank (ROC AUC about 0.5)"
-    failure = _stays(module, what, made.blind_good, blind, registry)
+    failure = _stays(
+        module,
+        what,
+        made.blind_good,
+        blind,
+        registry,
+        " (gate the candidate on the holdout it is given)",
+    )
     if failure:
-        return False, failure + " (gate the candidate on the holdout it is given)"
+        return False, failure
     drop = made.production_auc - made.within_auc
     what = (
-        f"new data whose candidate scores {made.within_auc:.3f}, {drop:.4f} below production's "
-        f"{made.production_auc:.3f} (inside the {MAX_DROP} tolerance)"
+        f"new data on which a logistic model scores {made.within_auc:.3f}, {drop:.4f} below "
+        f"production's {made.production_auc:.3f} (inside the {MAX_DROP} tolerance)"
     )
     failure = _ships(module, what, made.within, holdout, registry, threshold)
     if failure:
@@ -142,17 +151,26 @@ def _check_release(module: ModuleType, seed: int) -> tuple[bool, str]:
     failure = _ships(module, what, made.weaker, holdout, weak, threshold, why)
     if failure:
         return False, failure
-    # a production just above the floor: a candidate within the drop of it but under the floor
+    # a production just above the floor: a candidate within the drop of it but under the floor;
+    # a version registered after production and never promoted is the newest, not what serves
     near = shared.throwaway_registry("near-floor")
     shared.register(near, made.floor_production, made.blind_good, "logistic", threshold)
+    near.register(
+        made.strong_newer,
+        metrics={},
+        data_fingerprint=data.fingerprint(made.blind_good),
+        kind="logistic",
+        threshold=round(threshold + 0.05, 3),
+    )
     floor_auc = shared.holdout_auc(made.floor_production, holdout)
     what = (
         f"a candidate of ROC AUC {made.under_floor_auc:.3f} (under the {MIN_AUC} floor) beside "
         f"a production model of {floor_auc:.3f}"
     )
-    failure = _stays(module, what, made.under_floor, holdout, near)
+    why = ": the floor applies to the candidate, whatever production scores"
+    failure = _stays(module, what, made.under_floor, holdout, near, why)
     if failure:
-        return False, failure + ": the floor applies to the candidate, whatever production scores"
+        return False, failure
     return True, (
         f"new data within the tolerance shipped as {shipped} (ROC AUC {made.within_auc:.3f}, "
         f"threshold {threshold} kept); {len(made.stopped) + 2} other tables stopped with "
@@ -206,6 +224,14 @@ def _shipped_version(
         return "the new version's data_fingerprint is not data.fingerprint(table)"
     if shipped.metadata["kind"] != "logistic":
         return f"the new version's kind is {shipped.metadata['kind']!r}: it is a 'logistic' model"
+    seen = shared.rows_seen(shipped.model)
+    other = [(step, rows) for step, rows in seen.items() if rows != len(table)]
+    if other:
+        step, rows = other[0]
+        return (
+            f"the new version's step {step} was fitted on {rows:,} rows, but the table has "
+            f"{len(table):,}: train on all of it, and on nothing else"
+        )
     return _recorded_metrics(shipped, holdout)
 
 
@@ -236,20 +262,26 @@ def _recorded_metrics(shipped: LoadedModel, holdout: pd.DataFrame) -> str:
 
 
 def _stays(
-    module: ModuleType, what: str, table: pd.DataFrame, holdout: pd.DataFrame, registry: Registry
+    module: ModuleType,
+    what: str,
+    table: pd.DataFrame,
+    holdout: pd.DataFrame,
+    registry: Registry,
+    why: str = "",
 ) -> str:
     """Why a release of ``table``, which must not ship, was wrong ("" when it kept production,
-    registered nothing and returned what serves)."""
+    registered nothing and returned what serves); ``why`` follows the message when it shipped
+    or registered a version."""
     serving, versions = registry.stage(), registry.versions()
     answer = _release(module, what, table, holdout, registry)
     now = registry.stage()
     if now != serving:
-        return f"{what}: your release replaced production: {now} serves now, not {serving}"
+        return f"{what}: your release replaced production: {now} serves now, not {serving}{why}"
     if len(registry.versions()) != len(versions):
         return (
             f"{what}: your release registered version(s) "
             f"{sorted(set(registry.versions()) - set(versions))} though nothing may ship: "
-            "register only after the data check and the gate passed"
+            f"register only after the data check and the gate passed{why}"
         )
     if answer != serving:
         return (

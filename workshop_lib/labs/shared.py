@@ -111,6 +111,24 @@ def decoy_default_registry() -> Iterator[Path]:
         paths.MODELS_DIR = saved
 
 
+def rows_seen(model: object) -> dict[str, int]:
+    """The rows each fitted step that counts them saw (``n_samples_seen_``, as StandardScaler
+    records), by step name, inside pipelines and column transformers."""
+    seen: dict[str, int] = {}
+
+    def visit(name: str, step: object) -> None:
+        for child_name, child in getattr(step, "steps", []):
+            visit(child_name, child)
+        for child_name, child, _ in getattr(step, "transformers_", []):
+            visit(child_name, child)
+        counted = getattr(step, "n_samples_seen_", None)
+        if counted is not None:
+            seen[f"{name} ({type(step).__name__})"] = int(np.min(counted))
+
+    visit("model", model)
+    return seen
+
+
 def holdout_auc(model: Any, holdout: pd.DataFrame) -> float:
     """ROC AUC of ``model`` on the features of ``holdout`` (the label column is not shown)."""
     proba = model.predict_proba(holdout[schema.FEATURES])[:, 1]

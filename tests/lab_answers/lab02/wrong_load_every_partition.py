@@ -19,4 +19,4 @@ def score_partition(frame: pd.DataFrame, ref: batch.ModelRef) -> pd.DataFrame:
                          "probability": scored["probability"].to_numpy(),
                          "decision": scored["decision"].astype(batch.DECISIONS).to_numpy()})
 
-EXPECTED = r"the model was read from disk \d+ times for 3 refs"  # the checker's message, on every seed
+EXPECTED = r"the models were read from disk \d+ times for 3 refs \(4 days, 25 partitions, one worker\): load each ref"  # the checker's message, on every seed

@@ -44,4 +44,4 @@ def release(table: pd.DataFrame, holdout: pd.DataFrame, registry: Registry) -> s
     registry.promote("1.1.0")
     return registry.stage()
 
-EXPECTED = r"new data whose candidate scores .* \(inside the 0\.01 tolerance\): 1\.1\.0 serves, a version that was in the registry before"  # the checker's message, on every seed
+EXPECTED = r"new data on which a logistic model scores .* \(inside the 0\.01 tolerance\): 1\.1\.0 serves, a version that was in the registry before"  # the checker's message, on every seed

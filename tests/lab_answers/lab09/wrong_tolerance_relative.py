@@ -35,4 +35,4 @@ def release(table: pd.DataFrame, holdout: pd.DataFrame, registry: Registry) -> s
     registry.promote(version)
     return registry.stage()
 
-EXPECTED = r"new data whose candidate scores 0\.\d+, 0\.00\d+ below production's 0\.\d+ \(inside the 0\.01 tolerance\) did not ship: 1\.2\.0 still serves"  # the checker's message, on every seed
+EXPECTED = r"new data on which a logistic model scores 0\.\d+, 0\.00\d+ below production's 0\.\d+ \(inside the 0\.01 tolerance\) did not ship: 1\.2\.0 still serves"  # the checker's message, on every seed
