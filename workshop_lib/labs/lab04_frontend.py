@@ -197,7 +197,7 @@ def _moves(
     step = float(cast(float, slider.step) or 1)
     model = loaded.model
     for income in _telling_incomes(rng, low, high, step, model):
-        slider.set_value(int(income) if isinstance(slider.value, int) else income).run()
+        _move(slider, income)
         asked.append(income)
         if app.exception:
             raised = app.exception[0].message
@@ -227,6 +227,11 @@ def _moves(
     )
 
 
+def _move(slider: Any, income: float) -> None:
+    """Set the page's slider to ``income`` (an int where the slider holds ints) and rerun."""
+    slider.set_value(int(income) if isinstance(slider.value, int) else income).run()
+
+
 def _second_session(
     page: Path, registry_root: str, production: LoadedModel, first: LoadedModel, income: float
 ) -> str:
@@ -237,8 +242,7 @@ def _second_session(
     app = _session(page, registry_root)
     if app.exception:
         return f"a second session of the page raised: {app.exception[0].message}"
-    slider = app.slider[0]
-    slider.set_value(int(income) if isinstance(slider.value, int) else income).run()
+    _move(app.slider[0], income)
     if app.exception:
         raised = app.exception[0].message
         return f"a second session of the page raised at {income:,.0f} USD: {raised}"
