@@ -16,6 +16,7 @@ from workshop_lib.realtime import api_client, what_if
 from workshop_lib.realtime.api_client import ServiceError
 from workshop_lib.schema import FEATURES
 from workshop_lib.support.servers import free_port, start_uvicorn
+from workshop_lib.support.streamlit_testing import app_test
 
 pytestmark = pytest.mark.slow
 APP = str(paths.PROJECT_ROOT / "apps" / "frontend.py")
@@ -33,7 +34,7 @@ def api(tmp_path_factory, trained, small_frames):
 
 def _app(monkeypatch, url: str) -> AppTest:
     monkeypatch.setenv(api_client.URL_ENV_VAR, url)
-    return AppTest.from_file(APP, default_timeout=60).run()
+    return app_test(APP, timeout=60).run()
 
 
 def test_form_shows_version_probability_and_decision(api, monkeypatch):

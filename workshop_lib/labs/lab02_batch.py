@@ -11,7 +11,6 @@ with the newer version again: every row must come out, and its model is not read
 from __future__ import annotations
 
 import functools
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -28,9 +27,9 @@ from workshop_lib.labs.core import Lab, fresh_seed, register
 from workshop_lib.registry import LoadedModel, Registry
 
 ROWS, PARTITIONS, THREADS = 8_000, 8, 4
-LARGE_PARTITION_ROWS = 150_000  # one partition past the chapter's 100,000-row chunks
+LARGE_PARTITION_ROWS = 120_000  # one partition past the chapter's 100,000-row chunks
 TOLERANCE = 1e-9
-SLOW_LOAD_S = 0.2  # each read from the registry takes this long: threads starting together
+SLOW_LOAD_S = 0.1  # each read from the registry takes this long: threads starting together
 # always overlap, so a cache without a lock misses on every one of them (not on some seeds)
 
 
@@ -192,10 +191,8 @@ def _expected(seed: int) -> tuple[pd.DataFrame, ...]:
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     expected = _expected(seed)
-    registry = shared.throwaway_registry("02-check")
-    shutil.copytree(_two_versions(seed), registry.root)
-    other = shared.throwaway_registry("02-check-other")
-    shutil.copytree(_other_registry(seed), other.root)
+    registry = shared.copy_of(_two_versions(seed), "02-check")
+    other = shared.copy_of(_other_registry(seed), "02-check-other")
     refs = _refs(registry, other)
     names = {
         refs["newer"]: "the newer version",

@@ -16,6 +16,7 @@ from workshop_lib import data, schema, training
 from workshop_lib.labs import shared
 from workshop_lib.labs.core import Lab, Refusal, fresh_seed, reference_file, register
 from workshop_lib.registry import LoadedModel, Registry
+from workshop_lib.support.streamlit_testing import app_test
 
 MOVES = 3
 LATER_ROWS = 2_000  # rows the registry's production model (its second version) learns from
@@ -166,12 +167,10 @@ def _quiet(logger: str) -> Iterator[None]:
 def _session(page: Path, registry_root: str) -> Any:
     """A new session of the page (the process's Streamlit caches are kept), handed
     ``registry_root``, after its first run."""
-    from streamlit.testing.v1 import AppTest  # imported when checking: it is slow to import
-
     # before the first run there is no script run: setting the state warns "missing
     # ScriptRunContext"
     with _quiet("streamlit.runtime.scriptrunner_utils.script_run_context"):
-        app = AppTest.from_file(str(page), default_timeout=30)
+        app = app_test(str(page), timeout=30)
         app.session_state["registry_root"] = registry_root
     app.run()
     return app

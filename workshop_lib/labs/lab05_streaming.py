@@ -31,7 +31,7 @@ from workshop_lib.registry import LoadedModel
 from workshop_lib.scoring import score_batch
 from workshop_lib.store import PredictionStore, utc_now
 
-EVENTS, MAX_BATCH, CRASH_CHANCE = 600, 25, 0.3
+EVENTS, MAX_BATCH, CRASH_CHANCE = 300, 25, 0.3
 PHASES = ("before_write", "after_write", "before_ack", "after_ack")
 # batch number -> phase
 FORCED = {2: "before_write", 4: "after_write", 6: "before_ack", 8: "after_ack"}

@@ -38,6 +38,7 @@ SAYS = {
     "missing": ("missing", "null", "nan", "na ", "none", "empty", "hole"),
     "ids": ("id", "duplicate", "repeat", "unique"),
 }
+TABLE_ROWS = 1_000  # rows of the clean table and of each corrupted copy
 CORRUPTIONS = 2 * len(schema.NUMERIC) + len(schema.FEATURES) + 2  # tables corruptions() makes
 
 
@@ -260,16 +261,27 @@ def _outcome_of(function: Callable[..., object], what: str, *args: object) -> Ou
     return outcome
 
 
-def _check_tables(module: ModuleType, seed: int) -> str | None:
-    clean = data.make_applications(3_000, seed=fresh_seed(seed, 1))
-    for what, table in (
+@functools.cache
+def _tables(
+    seed: int,
+) -> tuple[list[tuple[str, pd.DataFrame]], list[tuple[str, pd.DataFrame, tuple[str, ...]]]]:
+    """The clean tables and the corrupted ones of a check, made once per seed (each check is
+    handed copies)."""
+    clean = data.make_applications(TABLE_ROWS, seed=fresh_seed(seed, 1))
+    valid = [
         ("a clean table", clean),
         ("a clean table with values on the edges of their ranges", on_the_edges(clean)),
-    ):
+    ]
+    return valid, corruptions(clean, fresh_seed(seed, 2))
+
+
+def _check_tables(module: ModuleType, seed: int) -> str | None:
+    valid, broken = _tables(seed)
+    for what, table in valid:
         outcome = _outcome_of(module.check_table, what, table.copy())
         if not outcome.passed:
             return f"your data check fails {what}: {outcome.reason}"
-    for what, table, words in corruptions(clean, fresh_seed(seed, 2)):
+    for what, table, words in broken:
         given = table.copy()
         outcome = _outcome_of(module.check_table, what, given)
         if not given.equals(table):

@@ -27,7 +27,9 @@ meets, in this order:
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -129,15 +131,7 @@ def _check_release(module: ModuleType, seed: int) -> tuple[bool, str]:
     shipped = registry.stage()
     # a production well under the floor, with a better model registered after it and never
     # promoted: the weaker table's candidate beats production, so it ships
-    weak = shared.throwaway_registry("weak")
-    shared.register(weak, made.weak_production, made.blind_good, "logistic", threshold)
-    weak.register(  # its threshold is not production's: the new version keeps production's
-        made.strong_newer,
-        metrics={},
-        data_fingerprint=data.fingerprint(made.blind_good),
-        kind="logistic",
-        threshold=round(threshold + 0.05, 3),
-    )
+    weak = shared.copy_of(_beside_a_newer_version(seed, "weak_production"), "weak")
     weak_auc = shared.holdout_auc(made.weak_production, holdout)
     what = (
         f"a candidate {MAX_DROP}+ below the first registry's production, on a registry whose "
@@ -153,15 +147,7 @@ def _check_release(module: ModuleType, seed: int) -> tuple[bool, str]:
         return False, failure
     # a production just above the floor: a candidate within the drop of it but under the floor;
     # a version registered after production and never promoted is the newest, not what serves
-    near = shared.throwaway_registry("near-floor")
-    shared.register(near, made.floor_production, made.blind_good, "logistic", threshold)
-    near.register(
-        made.strong_newer,
-        metrics={},
-        data_fingerprint=data.fingerprint(made.blind_good),
-        kind="logistic",
-        threshold=round(threshold + 0.05, 3),
-    )
+    near = shared.copy_of(_beside_a_newer_version(seed, "floor_production"), "near-floor")
     floor_auc = shared.holdout_auc(made.floor_production, holdout)
     what = (
         f"a candidate of ROC AUC {made.under_floor_auc:.3f} (under the {MIN_AUC} floor) beside "
@@ -176,6 +162,26 @@ def _check_release(module: ModuleType, seed: int) -> tuple[bool, str]:
         f"threshold {threshold} kept); {len(made.stopped) + 2} other tables stopped with "
         "production and the registry untouched; a candidate beating a weak production shipped"
     )
+
+
+@functools.cache
+def _beside_a_newer_version(seed: int, production: str) -> Path:
+    """A registry whose production is the model ``tables(seed)`` names ``production``, and a
+    better model registered after it and never promoted, with a threshold that is not
+    production's (a new version keeps production's): made once per seed, copied per check."""
+    made = tables(seed)
+    registry = shared.throwaway_registry(production)
+    shared.register(
+        registry, getattr(made, production), made.blind_good, "logistic", made.threshold
+    )
+    registry.register(
+        made.strong_newer,
+        metrics={},
+        data_fingerprint=data.fingerprint(made.blind_good),
+        kind="logistic",
+        threshold=round(made.threshold + 0.05, 3),
+    )
+    return registry.root
 
 
 def _ships(

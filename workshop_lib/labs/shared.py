@@ -45,6 +45,14 @@ def throwaway_registry(prefix: str) -> Registry:
     return Registry(scratch_folder(prefix) / "models")
 
 
+def copy_of(root: Path, prefix: str) -> Registry:
+    """A registry of its own for one check: a copy of the one at ``root`` (made once per seed),
+    so that what a check does to it leaves the next check's copy untouched."""
+    registry = throwaway_registry(prefix)
+    shutil.copytree(root, registry.root)
+    return registry
+
+
 def register(
     registry: Registry,
     model: object,
@@ -92,8 +100,7 @@ def trained_model(
     per ``(seed, rows, threshold, versions)``, so a reference and the wrong answers checked
     with one seed share it.
     """
-    registry = throwaway_registry("model")
-    shutil.copytree(_trained_registry(seed, rows, threshold, versions), registry.root)
+    registry = copy_of(_trained_registry(seed, rows, threshold, versions), "model")
     return registry, registry.load()
 
 
@@ -139,20 +146,53 @@ def row_noise(features: pd.DataFrame, seed: int) -> np.ndarray:
     """Standard normal noise fixed by each row's feature values and ``seed``: the same row
     gets the same number wherever it sits, in any order or subset (numbers compared as
     floats, categories as text)."""
+    return _noise(_row_keys(features), seed)
+
+
+def _row_keys(features: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's feature values (numbers as floats, categories as text)."""
     key = pd.DataFrame(
         {
             name: features[name].astype("float64" if name in schema.NUMERIC_FEATURES else str)
             for name in schema.FEATURES
         }
     )
-    mixed = pd.util.hash_pandas_object(key, index=False).to_numpy(dtype=np.uint64)
+    return pd.util.hash_pandas_object(key, index=False).to_numpy(dtype=np.uint64)
+
+
+def _noise(keys: np.ndarray, seed: int) -> np.ndarray:
     with np.errstate(over="ignore"):  # splitmix64: its arithmetic wraps by design
-        mixed = mixed + np.uint64(seed % 2**63) * np.uint64(0x9E3779B97F4A7C15)
+        mixed = keys + np.uint64(seed % 2**63) * np.uint64(0x9E3779B97F4A7C15)
         mixed = (mixed ^ (mixed >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         mixed = mixed ^ (mixed >> np.uint64(31))
     uniform = ((mixed >> np.uint64(11)).astype(np.float64) + 0.5) / 2.0**53
     return np.asarray(special.ndtri(uniform))
+
+
+# per base model (by id, the model kept so that its id is not reused): the keys of the rows it
+# has scored, sorted, and their default probabilities
+_SCORED: dict[int, tuple[Any, np.ndarray, np.ndarray]] = {}
+
+
+def _base_probabilities(base: Any, features: pd.DataFrame, keys: np.ndarray) -> np.ndarray:
+    """``base``'s default probability of each row, each row scored once per process: a check
+    hands the same holdout to a learner's gate dozens of times, in several orders."""
+    _, known, values = _SCORED.get(id(base), (base, np.empty(0, np.uint64), np.empty(0)))
+    at = np.minimum(np.searchsorted(known, keys), max(len(known) - 1, 0))
+    seen = known[at] == keys if len(known) else np.zeros(len(keys), dtype=bool)
+    probabilities = np.empty(len(keys))
+    probabilities[seen] = values[at[seen]]
+    if not seen.all():
+        fresh = ~seen
+        probabilities[fresh] = base.predict_proba(features[fresh])[:, 1]
+        every, first = np.unique(np.concatenate([known, keys[fresh]]), return_index=True)
+        _SCORED[id(base)] = (
+            base,
+            every,
+            np.concatenate([values, probabilities[fresh]])[first],
+        )
+    return probabilities
 
 
 class Blurred:
@@ -168,8 +208,9 @@ class Blurred:
         self.base, self.sigma, self.seed = base, sigma, seed
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        p = np.clip(self.base.predict_proba(features)[:, 1], 1e-9, 1 - 1e-9)
-        noise = row_noise(features, self.seed)
+        keys = _row_keys(features)
+        p = np.clip(_base_probabilities(self.base, features, keys), 1e-9, 1 - 1e-9)
+        noise = _noise(keys, self.seed)
         blurred = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + self.sigma * noise)))
         return np.column_stack([1 - blurred, blurred])
 

@@ -37,4 +37,4 @@ def score_partition(frame: pd.DataFrame, ref: batch.ModelRef) -> pd.DataFrame:
         )
     return pd.concat(parts, ignore_index=True)
 
-EXPECTED = r"day 4 \(ref version 1\.1\.0\): 150,000 rows went in, 100,000 came out"  # the checker's message, on every seed
+EXPECTED = r"day 4 \(ref version 1\.1\.0\): 120,000 rows went in, 100,000 came out"  # the checker's message, on every seed
