@@ -32,4 +32,4 @@ def process_batch(
     )
     store.write(rows)
 
-EXPECTED = r"\d+ of 600 events were acknowledged but never stored, after \d+ crashes"  # the checker's message, on every seed
+EXPECTED = r"\d+ of 300 events were acknowledged but never stored, after \d+ crashes"  # the checker's message, on every seed

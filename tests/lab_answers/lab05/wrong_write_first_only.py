@@ -24,4 +24,4 @@ def process_batch(batch, requests, store, model):
     store.write(rows_for(batch, model).head(1))
     requests.ack([entry_id for entry_id, _ in batch])
 
-EXPECTED = r"\d+ of 600 events were acknowledged but never stored, after \d+ crashes"  # the checker's message, on every seed
+EXPECTED = r"\d+ of 300 events were acknowledged but never stored, after \d+ crashes"  # the checker's message, on every seed
