@@ -11,7 +11,7 @@ one-core contention run (``--beside-contention``), so that no core waits: while 
 notebook pinned to core 0, a worker pinned to core 1 takes chunks; when nbval is done, a second
 worker joins on core 0. (The busy-core run is ``make contention``'s other half; beside a worker
 it would add about 15 minutes: each run's notebooks need about 15 core-minutes, the catalogue
-63, and CI has 90 minutes for everything, ``make test``'s 25 included.)
+about 52, and CI has 90 minutes for everything, ``make test``'s 25 included.)
 
     python -m tools.lab_answers [--beside-contention]
 """

@@ -7,9 +7,9 @@ application and answers a JSON object with ``probability`` (of default), ``decis
 out of range, a word for a number, an unknown category, a missing or extra field) must be
 refused with HTTP 422, never a 500.
 
-The checker serves the app with FastAPI's TestClient, sends the documented example
-(schema.EXAMPLE_APPLICATION), fresh applicants and bad inputs it generates, and compares the
-answers with the model.
+The checker serves the app in this process (through httpx's ASGI transport, as FastAPI's
+TestClient does), sends the documented example (schema.EXAMPLE_APPLICATION), fresh applicants
+and bad inputs it generates, and compares the answers with the model.
 
 Hint: type the parameter as schema.LoanApplication and FastAPI validates it for you (422);
 score pd.DataFrame([application.model_dump()]) with scoring.score_batch(loaded, ...).

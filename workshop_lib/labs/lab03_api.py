@@ -121,13 +121,7 @@ def _versioned(loaded: LoadedModel, seed: int, near: dict[str, Any]) -> LoadedMo
     rng = np.random.default_rng(seed)
     version = ".".join(str(int(part)) for part in rng.integers(1, 20, 3))
     threshold = float(_one_row(loaded, near)["probability"])
-    return _relabelled(loaded, version, threshold)
-
-
-def _relabelled(loaded: LoadedModel, version: str, threshold: float) -> LoadedModel:
-    return LoadedModel(
-        loaded.model, {**loaded.metadata, "version": version, "threshold": threshold}
-    )
+    return shared.relabelled(loaded, version, threshold)
 
 
 Bodies = tuple[tuple[str, dict[str, Any]], ...]
@@ -140,10 +134,11 @@ class _Plan:
     that the catalogue's answers share it (each check still gets its own copy of the models)."""
 
     good: Bodies
+    first_bodies: Bodies  # good + _edges(): the limits and categories go to the first app only
     bad: Bodies
     first: tuple[str, float]  # the first app's model: version and threshold
     second: tuple[str, float]
-    first_answers: Answers  # to good + _edges()
+    first_answers: Answers  # to first_bodies
     second_answers: Answers  # to good
 
 
@@ -167,19 +162,21 @@ def _plan(seed: int) -> _Plan:
     _, other_trained = shared.trained_model(fresh_seed(seed, 6))
     second = _versioned(other_trained, fresh_seed(seed, 7), near)
     if second.version == first.version:
-        second = _relabelled(second, f"{first.version}1", second.threshold)
+        second = shared.relabelled(second, f"{first.version}1", second.threshold)
+    first_bodies = good + tuple(_edges())
     return _Plan(
         good=good,
+        first_bodies=first_bodies,
         bad=tuple(bad_inputs(fresh_seed(seed, 3))),
         first=(first.version, first.threshold),
         second=(second.version, second.threshold),
-        first_answers=_answers(first, good + tuple(_edges())),
+        first_answers=_answers(first, first_bodies),
         second_answers=_answers(second, good),
     )
 
 
 def _answers_problem(
-    client: Any, loaded: LoadedModel, good: Bodies, expected: Answers, app: str
+    client: _Client, loaded: LoadedModel, good: Bodies, expected: Answers, app: str
 ) -> str:
     """What is wrong with ``app``'s answers to the ``good`` bodies (each with what it is; ""
     when each answer is the model's, ``expected``)."""
@@ -245,8 +242,8 @@ def _served(app: Any) -> Iterator[_Client]:
 
 def _check(module: ModuleType, seed: int) -> tuple[bool, str]:
     plan = _plan(seed)
-    loaded = _relabelled(shared.trained_model(fresh_seed(seed, 1))[1], *plan.first)
-    other = _relabelled(shared.trained_model(fresh_seed(seed, 6))[1], *plan.second)
+    loaded = shared.relabelled(shared.trained_model(fresh_seed(seed, 1))[1], *plan.first)
+    other = shared.relabelled(shared.trained_model(fresh_seed(seed, 6))[1], *plan.second)
     with _served(module.make_app(loaded)) as client:
         return _checked(module, plan, loaded, other, client)
 
@@ -256,7 +253,7 @@ def _checked(
 ) -> tuple[bool, str]:
     # the limits and every category value go to the first app only: they test validation,
     # which does not depend on the model
-    problem = _answers_problem(client, loaded, plan.good + tuple(_edges()), plan.first_answers, "")
+    problem = _answers_problem(client, loaded, plan.first_bodies, plan.first_answers, "")
     if problem:
         return False, problem
     for what, body in plan.bad:

@@ -125,9 +125,7 @@ def with_threshold(loaded: LoadedModel, frame: pd.DataFrame, seed: int) -> Loade
         between = (probability >= min(threshold, other)) & (probability < max(threshold, other))
         if not between.any():
             raise RuntimeError(f"no event between {threshold} and {other}")  # never seen
-    return LoadedModel(
-        loaded.model, {**loaded.metadata, "threshold": threshold, "version": version}
-    )
+    return shared.relabelled(loaded, version, threshold)
 
 
 def _events(frame: pd.DataFrame) -> streaming.RequestQueue:

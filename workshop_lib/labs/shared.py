@@ -53,6 +53,13 @@ def copy_of(root: Path, prefix: str) -> Registry:
     return registry
 
 
+def relabelled(loaded: LoadedModel, version: str, threshold: float) -> LoadedModel:
+    """``loaded``'s model under another version and threshold (what a check hands a learner)."""
+    return LoadedModel(
+        loaded.model, {**loaded.metadata, "version": version, "threshold": threshold}
+    )
+
+
 def register(
     registry: Registry,
     model: object,

@@ -27,6 +27,7 @@ def app_test(script: str, timeout: float) -> AppTest:
 
 @functools.cache
 def _components() -> Any:
+    """The installed custom components, found once (Streamlit's BidiComponentManager)."""
     from streamlit.components.v2.component_manager import BidiComponentManager
 
     components = BidiComponentManager()
